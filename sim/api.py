@@ -1,0 +1,179 @@
+"""The Python API: everything the CLI does is one of these functions first."""
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numba
+import pandas as pd
+
+from . import __version__
+from .arch import ARCH_FIELDS, ArchSpec, parse_arch
+from .clock import TICKS_PER_SECOND
+from .errors import ConfigError, Problem
+from .resolve import resolve
+from .result import Result, seconds
+from .system import SimStats, System
+from .workload.lower import lower, resident_tensors
+from .workload.spec import WORKLOAD_FIELDS, WorkloadSpec, parse_workload
+from .yamlio import load
+
+_SHARED_TOP_KEYS = {"schema_version", "name", "description", "notes"}
+
+
+def split_overrides(overrides: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Send each `path=value` to the architecture or the workload.
+
+    `arch.` / `workload.` prefixes choose explicitly; otherwise the first key
+    decides (components -> architecture, serving -> workload, ...)."""
+    arch, workload, problems = [], [], []
+    for item in overrides:
+        head = item.split("=", 1)[0].split(".", 1)[0].strip()
+        if head == "arch":
+            arch.append(item.split(".", 1)[1])
+        elif head == "workload":
+            workload.append(item.split(".", 1)[1])
+        elif head in _SHARED_TOP_KEYS:
+            problems.append(Problem("--set", None, item, f"{head!r} exists in both files; "
+                                                         f"write arch.{head} or workload.{head}"))
+        elif head in ARCH_FIELDS:
+            arch.append(item)
+        elif head in WORKLOAD_FIELDS:
+            workload.append(item)
+        else:
+            valid = sorted((set(ARCH_FIELDS) | set(WORKLOAD_FIELDS)) - _SHARED_TOP_KEYS)
+            problems.append(Problem("--set", None, item,
+                                    f"unknown top-level key {head!r}; valid: arch., workload., {', '.join(valid)}"))
+    if problems:
+        raise ConfigError(problems)
+    return tuple(arch), tuple(workload)
+
+
+def load_arch(name: str, overrides: tuple[str, ...] = ()) -> ArchSpec:
+    return parse_arch(load(resolve(name, "arch"), lambda n: resolve(n, "arch")), overrides)
+
+
+def load_workload(name: str, overrides: tuple[str, ...] = ()) -> WorkloadSpec:
+    return parse_workload(load(resolve(name, "workload"), lambda n: resolve(n, "workload")), overrides)
+
+
+def run(arch: str | ArchSpec, workload: str | WorkloadSpec, overrides: Iterable[str] = (),
+        exact: bool = False, progress: Callable | None = None) -> Result:
+    """Simulate `workload` on `arch` (paths, bundled names or parsed specs)."""
+    arch_overrides, workload_overrides = split_overrides(overrides)
+    arch_spec = arch if isinstance(arch, ArchSpec) else load_arch(arch, arch_overrides)
+    workload_spec = workload if isinstance(workload, WorkloadSpec) else load_workload(workload, workload_overrides)
+    system = System(arch_spec)
+    system.check_capacity(resident_tensors(workload_spec))
+    ops = lower(workload_spec)
+    stats = system.simulate(ops, exact=exact, progress=progress)
+    return Result(_summary(system, workload_spec, stats, exact), _ops_frame(system, stats))
+
+
+def _cycles(clock, ticks: int) -> float:
+    return round(clock.cycles(ticks), 3)
+
+
+def _summary(system: System, workload: WorkloadSpec, stats: SimStats, exact: bool) -> dict:
+    clock = system.clock
+    total = stats.total_ticks
+    summary = {
+        "arch": system.arch.name,
+        "workload": workload.name,
+        "total": {"seconds": seconds(total), "cycles": _cycles(clock, total), "clock": clock.label(),
+                  "ticks_ps": total},
+        "phases": _phases(stats, clock),
+        "components": _components(system, stats),
+        "memory_levels": _memory_levels(stats),
+    }
+    if workload.kind == "llm":
+        generated = sum(workload.generate_tokens)
+        summary["tokens"] = {"generated": generated, "per_second": generated / seconds(total) if total else 0.0,
+                             "batch_size": workload.batch_size}
+    summary["metadata"] = {
+        "accsim_version": __version__,
+        "inputs": {**system.arch.file_hashes, **workload.file_hashes},
+        "overrides": {"arch": list(system.arch.overrides), "workload": list(workload.overrides)},
+        "exact": exact,
+        "shortcuts": stats.shortcuts,
+        "ops": len(stats.records),
+        "python": platform.python_version(),
+        "numba": numba.__version__,
+        "wall_seconds": {"kernels": stats.kernel_seconds, "schedule": stats.schedule_seconds},
+        "time_unit": "1 tick = 1 ps; cycles are counted in the named clock",
+    }
+    return summary
+
+
+def _phases(stats: SimStats, clock) -> dict:
+    phases: dict[str, dict] = {}
+    for record in stats.records:
+        span = phases.setdefault(record.op.phase, {"start": record.start_tick, "end": record.end_tick, "steps": set()})
+        span["start"] = min(span["start"], record.start_tick)
+        span["end"] = max(span["end"], record.end_tick)
+        span["steps"].add(record.op.step)
+    return {name: {"seconds": seconds(s["end"] - s["start"]), "cycles": _cycles(clock, s["end"] - s["start"]),
+                   "steps": len(s["steps"])} for name, s in phases.items()}
+
+
+def _components(system: System, stats: SimStats) -> dict:
+    busy: dict[str, int] = {}
+    macs = peak = 0
+    for record in stats.records:
+        for name, ticks in record.cost.busy_ticks.items():
+            busy[name] = busy.get(name, 0) + ticks
+        macs += record.cost.macs
+        peak += record.cost.peak_macs
+    total = max(stats.total_ticks, 1)
+    result = {}
+    for name, component in system.components.items():
+        ticks = busy.get(name)
+        if ticks is None:
+            continue
+        # Compute groups report busy time summed over instances; a memory port is one server.
+        instances = component.count if component.ROLE == "compute" else 1
+        result[name] = {"type": component.TYPE, "count": component.count, "clock": component.clock.label(),
+                        "busy_seconds": seconds(ticks / instances),
+                        "busy_cycles": _cycles(component.clock, ticks // instances),
+                        "utilization": ticks / instances / total}
+        if component.EXECUTES & {"gemm", "matmul"} and peak:
+            result[name]["mac_utilization_while_busy"] = macs / peak
+    return result
+
+
+def _memory_levels(stats: SimStats) -> dict:
+    levels: dict[str, dict] = {}
+    for record in stats.records:
+        for direction, table in (("bytes_read", record.cost.bytes_read), ("bytes_written", record.cost.bytes_written)):
+            for name, nbytes in table.items():
+                level = levels.setdefault(name, {"bytes_read": 0.0, "bytes_written": 0.0})
+                level[direction] += nbytes
+    return levels
+
+
+def _ops_frame(system: System, stats: SimStats) -> pd.DataFrame:
+    rows = []
+    for r in stats.records:
+        component = system.components[r.unit]
+        ticks = r.end_tick - r.start_tick
+        if r.cost.peak_macs:
+            utilization = r.cost.macs / r.cost.peak_macs
+        else:
+            utilization = r.cost.busy_ticks.get(r.unit, 0) / max(ticks * component.count, 1)
+        rows.append({
+            "index": r.op.index, "name": r.op.name, "kind": r.op.kind, "phase": r.op.phase,
+            "step": r.op.step, "layer": r.op.layer, "unit": r.unit, "shape": r.op.shape_text(),
+            "start_cycle": _cycles(component.clock, r.start_tick),
+            "cycles": _cycles(component.clock, ticks), "clock": component.clock.label(),
+            "seconds": ticks / TICKS_PER_SECOND,
+            "bytes_read": sum(v for k, v in r.cost.bytes_read.items() if k != _buffer(system, r.unit)),
+            "bytes_written": sum(v for k, v in r.cost.bytes_written.items() if k != _buffer(system, r.unit)),
+            "flops": r.op.flops, "utilization": utilization,
+        })
+    return pd.DataFrame(rows)
+
+
+def _buffer(system: System, unit: str) -> str | None:
+    scratchpad = getattr(system.components[unit], "scratchpad", None)
+    return scratchpad.name if scratchpad is not None else None

@@ -1,0 +1,29 @@
+"""DMA engine moving tiles between a memory and the scratchpads.
+
+Each transfer pays a fixed setup time (descriptor fetch, address generation)
+before its bytes stream at the memory's bandwidth.
+"""
+from __future__ import annotations
+
+from ..schema import Checker, opt, req
+from .base import CLOCK_FIELD, Component, register
+
+
+@register("dma")
+class Dma(Component):
+    ROLE = "dma"
+    SUMMARY = "DMA engine between memory and scratchpads; setup cycles per transfer"
+    FIELDS = {
+        "memory": req("str", "name of the memory component it reads and writes"),
+        "setup_cycles": opt("int", 0, "cycles of fixed overhead per transfer", minimum=0),
+        "clock": CLOCK_FIELD,
+    }
+    REFERENCES = {"memory": "memory"}
+
+    def link(self, system) -> None:
+        self.memory = system.components[self.params["memory"]]
+
+    def transfer_model(self) -> tuple[float, int, int]:
+        """(ticks per byte, latency ticks, setup ticks per transfer)."""
+        ticks_per_byte, latency = self.memory.transfer_model()
+        return ticks_per_byte, latency, self.clock.ticks(self.params["setup_cycles"])

@@ -1,0 +1,86 @@
+"""Systolic array (weight-, output- or input-stationary), any rows x cols.
+
+Executes GEMM-class ops. The op's GEMMs are tiled by accsim.mapping onto the
+group of `count` arrays, each with its own scratchpad; per-tile compute cycles
+come from the fold model in accsim.kernels.systolic (reference timing equal to
+SCALE-Sim v3's compute cycles), and loads/stores run through the DMA and the
+memory in the tile pipeline kernel.
+"""
+from __future__ import annotations
+
+from ..dtypes import BYTES_PER_ELEMENT, DTYPES
+from ..errors import CapacityError
+from ..kernels.systolic import DATAFLOW_CODE, DATAFLOWS, tile_cycles
+from ..schema import Checker, opt, req
+from .base import CLOCK_FIELD, Component, OpCost, register
+from .pipeline_exec import run_schedule
+
+
+@register("systolic_array")
+class SystolicArray(Component):
+    SUMMARY = "systolic GEMM array (ws/os/is), fold-level timing equal to SCALE-Sim v3"
+    EXECUTES = frozenset({"gemm", "matmul"})
+    FIELDS = {
+        "rows": req("int", "PE rows", positive=True),
+        "cols": req("int", "PE columns", positive=True),
+        "dataflow": req("str", "ws | os | is", choices=DATAFLOWS),
+        "precision": opt("str", "fp16", "operand type the PEs multiply", choices=DTYPES),
+        "accumulator": opt("str", "fp32", "type of partial sums kept in the array", choices=DTYPES),
+        "preload_overlap": opt("bool", False,
+                               "double-buffered stationary registers: the next fold's fill "
+                               "overlaps the current stream (off = SCALE-Sim reference timing)"),
+        "scratchpad": req("str", "name of the scratchpad component (one instance per array)"),
+        "dma": req("str", "name of the DMA component that feeds the scratchpads"),
+        "clock": CLOCK_FIELD,
+    }
+    REFERENCES = {"scratchpad": "buffer", "dma": "dma"}
+
+    @classmethod
+    def cross_check(cls, name, params, peers, checker: Checker, where) -> None:
+        spad = peers.get(params.get("scratchpad"))
+        if spad is None or spad[0].ROLE != "buffer" or not params.get("rows") or not params.get("cols"):
+            return
+        operand = BYTES_PER_ELEMENT.get(params.get("precision") or "fp16", 2.0)
+        acc = BYTES_PER_ELEMENT.get(params.get("accumulator") or "fp32", 4.0)
+        slots = 2 if spad[1].get("double_buffer", True) else 1
+        rows, cols = params["rows"], params["cols"]
+        smallest = slots * (rows * operand + rows * cols * operand) + cols * acc
+        capacity = spad[1].get("capacity") or 0
+        if capacity and smallest > capacity:
+            checker.add(where, f"components.{name}.scratchpad",
+                        f"the smallest tile of a {rows}x{cols} array needs {int(smallest)} bytes "
+                        f"({slots} slot(s)), more than the {capacity}-byte scratchpad "
+                        f"{params['scratchpad']!r}")
+
+    def link(self, system) -> None:
+        self.scratchpad = system.components[self.params["scratchpad"]]
+        self.dma = system.components[self.params["dma"]]
+
+    def target(self):
+        from ..mapping import ArrayTarget
+
+        ticks_per_byte, _, _ = self.dma.transfer_model()
+        bytes_per_cycle = self.clock.period_ticks / ticks_per_byte
+        return ArrayTarget(self.params["rows"], self.params["cols"], self.count,
+                           self.scratchpad.capacity_bytes, self.scratchpad.slots, bytes_per_cycle)
+
+    def execute(self, op, system) -> OpCost:
+        from ..mapping import GemmShape, schedule_gemms
+        from ..mapping.gemm_tiling import TilingError
+
+        shapes = [GemmShape(m, n, k, op.a_bytes, op.b_bytes, op.c_bytes) for m, n, k in op.gemms]
+        try:
+            schedule = schedule_gemms(shapes, self.target())
+        except TilingError as exc:
+            raise CapacityError(f"{op.name}: {exc} of {self.scratchpad.name!r}") from None
+        rows, cols = self.params["rows"], self.params["cols"]
+        cycles, _ = tile_cycles(DATAFLOW_CODE[self.params["dataflow"]], rows, cols,
+                                schedule.m, schedule.n, schedule.k, self.params["preload_overlap"])
+        ticks = self.clock.ticks_array(cycles)
+        cost = run_schedule(schedule.unit, schedule.load_bytes, ticks, schedule.store_bytes,
+                            self.count, self.scratchpad.slots, self.dma, self.name, self.scratchpad.name)
+        cost.macs = int(sum(m * n * k for m, n, k in op.gemms))
+        cost.peak_macs = rows * cols * self.count * int(round(self.clock.cycles(cost.ticks)))
+        cost.detail["compute_cycles"] = int(cycles.sum())
+        cost.detail["tile"] = [(c.tm, c.tn, c.tk) for c in schedule.choices[:1]]
+        return cost

@@ -1,0 +1,82 @@
+"""SIMD vector unit for the non-GEMM ops of a transformer.
+
+An op over E elements is cut into chunks spread over the `count` units; each
+chunk is loaded, processed in `passes[op] * ceil(chunk / lanes)` cycles plus
+the pipeline latency, and stored. Default pass counts follow the algorithms
+(accsim assumption, not from a paper): softmax = 3 sweeps (max, exp+sum,
+scale), layernorm = 3 (mean, variance, normalise+affine), rmsnorm = 2 (sum of
+squares, scale), gelu / add / kv_append = 1, silu_mul = 2 (silu, product).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..schema import Checker, opt, req
+from .base import CLOCK_FIELD, Component, OpCost, register
+from .pipeline_exec import run_schedule
+
+DEFAULT_PASSES = {"softmax": 3, "layernorm": 3, "rmsnorm": 2, "gelu": 1, "silu_mul": 2,
+                  "add": 1, "kv_append": 1}
+# (input tensors, output tensors) of each op, each of op.elements elements.
+OPERANDS = {"softmax": (1, 1), "layernorm": (1, 1), "rmsnorm": (1, 1), "gelu": (1, 1),
+            "silu_mul": (2, 1), "add": (2, 1), "kv_append": (1, 1)}
+
+
+@register("vector_unit")
+class VectorUnit(Component):
+    SUMMARY = "SIMD vector unit: softmax, norms, activations, residual add, KV append"
+    EXECUTES = frozenset(OPERANDS)
+    FIELDS = {
+        "lanes": req("int", "elements processed per cycle per pass", positive=True),
+        "pipeline_latency_cycles": opt("int", 0, "latency from first input to first output", minimum=0),
+        "passes": opt("map", None, f"sweeps over the data per op; defaults {DEFAULT_PASSES}"),
+        "chunk_elements": opt("int", 0, "elements per chunk (0 = fill half the scratchpad)", minimum=0),
+        "scratchpad": req("str", "name of the scratchpad component (one instance per unit)"),
+        "dma": req("str", "name of the DMA component that feeds the scratchpads"),
+        "clock": CLOCK_FIELD,
+    }
+    REFERENCES = {"scratchpad": "buffer", "dma": "dma"}
+
+    @classmethod
+    def cross_check(cls, name, params, peers, checker: Checker, where) -> None:
+        passes = params.get("passes")
+        if passes is None:
+            return
+        for op, value in passes.items():
+            path = f"components.{name}.passes.{op}"
+            if op not in DEFAULT_PASSES:
+                checker.add(passes.location(op), path,
+                            f"unknown op; valid ops: {', '.join(sorted(DEFAULT_PASSES))}")
+            elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                checker.add(passes.location(op), path, f"must be a whole number > 0, got {value!r}")
+
+    def link(self, system) -> None:
+        self.scratchpad = system.components[self.params["scratchpad"]]
+        self.dma = system.components[self.params["dma"]]
+        self.passes = {**DEFAULT_PASSES, **dict(self.params["passes"] or {})}
+
+    def _chunk_elements(self, bytes_per_element: float) -> int:
+        if self.params["chunk_elements"]:
+            return self.params["chunk_elements"]
+        per_slot = self.scratchpad.capacity_bytes // (2 * self.scratchpad.slots)
+        return max(self.params["lanes"], int(per_slot // bytes_per_element))
+
+    def execute(self, op, system) -> OpCost:
+        inputs, outputs = OPERANDS[op.kind]
+        element_bytes = op.a_bytes
+        chunk = self._chunk_elements((inputs + outputs) * element_bytes)
+        # Spread evenly: at least one chunk per unit when there is enough work.
+        chunk = min(chunk, max(self.params["lanes"], math.ceil(op.elements / self.count)))
+        sizes = np.full(op.elements // chunk, chunk, np.int64)
+        if op.elements % chunk:
+            sizes = np.append(sizes, op.elements % chunk)
+        lanes = self.params["lanes"]
+        cycles = self.passes[op.kind] * ((sizes + lanes - 1) // lanes) + self.params["pipeline_latency_cycles"]
+        unit = np.arange(sizes.shape[0], dtype=np.int64) % self.count
+        cost = run_schedule(unit, sizes * (inputs * element_bytes), self.clock.ticks_array(cycles),
+                            sizes * (outputs * element_bytes), self.count, self.scratchpad.slots,
+                            self.dma, self.name, self.scratchpad.name)
+        cost.detail["compute_cycles"] = int(cycles.sum())
+        return cost

@@ -1,0 +1,127 @@
+"""A System is the built architecture: component instances from the registry,
+linked by name, plus the scheduler that runs an op graph on them.
+
+Scheduling is coarse and event-driven (SimPy): each op is a process that waits
+for its dependencies, takes the component group that executes its kind, holds
+it for the op's duration, and releases it. The duration comes from the
+component's cycle-level kernels. Identical ops (same signature) on an idle
+group cost the same, so by default each signature is simulated once and
+reused; `exact=True` simulates every op.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import simpy
+
+from .arch import ArchSpec
+from .clock import Clock
+from .components import REGISTRY
+from .components.base import OpCost
+from .errors import AccsimError, CapacityError
+from .workload.ops import Op
+
+
+@dataclass
+class OpRecord:
+    op: Op
+    unit: str
+    start_tick: int
+    end_tick: int
+    cost: OpCost
+
+
+@dataclass
+class SimStats:
+    records: list[OpRecord]
+    total_ticks: int
+    shortcuts: dict = field(default_factory=dict)
+    kernel_seconds: float = 0.0     # wall time inside component execute() (kernels + tiling)
+    schedule_seconds: float = 0.0   # wall time of the SimPy schedule
+
+
+class System:
+    def __init__(self, arch: ArchSpec):
+        self.arch = arch
+        self.clock = Clock("core", arch.clock_hz)
+        self.components = {spec.name: REGISTRY[spec.type](spec.name, spec.count, dict(spec.params), self.clock)
+                           for spec in arch.components}
+        for component in self.components.values():
+            component.link(self)
+        self.executors: dict[str, object] = {}
+        for component in self.components.values():
+            for kind in component.EXECUTES:
+                self.executors.setdefault(kind, component)
+        self.memories = [c for c in self.components.values() if c.ROLE == "memory"]
+
+    def executor(self, op: Op):
+        try:
+            return self.executors[op.kind]
+        except KeyError:
+            raise AccsimError(f"architecture {self.arch.name!r} has no component that executes "
+                              f"{op.kind!r} ops (needed by {op.name})") from None
+
+    def check_capacity(self, tensors: list[tuple[str, float]]) -> None:
+        """Raise CapacityError when the tensors that live in memory do not fit."""
+        capacity = sum(m.capacity_bytes for m in self.memories)
+        needed = sum(size for _, size in tensors)
+        if needed > capacity:
+            listing = ", ".join(f"{name} {_gib(size)}" for name, size in tensors)
+            raise CapacityError(f"workload needs {_gib(needed)} of memory ({listing}) but "
+                                f"{', '.join(m.name for m in self.memories)} hold {_gib(capacity)}")
+
+    def simulate(self, ops: list[Op], exact: bool = False, progress=None) -> SimStats:
+        costs, kernel_seconds, unique = self._costs(ops, exact, progress)
+        started = time.perf_counter()
+        records = self._schedule(ops, costs)
+        shortcuts = {}
+        if not exact:
+            shortcuts["identical_op_reuse"] = {
+                "what": "ops with the same kind, shapes and dtypes are simulated once on an idle "
+                        "unit group and their cost reused",
+                "ops": len(ops), "simulated": unique}
+        total = max((r.end_tick for r in records), default=0)
+        return SimStats(records, total, shortcuts, kernel_seconds, time.perf_counter() - started)
+
+    def _costs(self, ops, exact, progress):
+        memo: dict[tuple, OpCost] = {}
+        costs = []
+        spent = 0.0
+        for op in ops:
+            key = (op.kind, op.signature())
+            cost = None if exact else memo.get(key)
+            if cost is None:
+                began = time.perf_counter()
+                cost = self.executor(op).execute(op, self)
+                spent += time.perf_counter() - began
+                memo[key] = cost
+            costs.append(cost)
+            if progress is not None:
+                progress(op)
+        return costs, spent, len(memo) if not exact else len(ops)
+
+    def _schedule(self, ops: list[Op], costs: list[OpCost]) -> list[OpRecord]:
+        env = simpy.Environment()
+        groups = {name: simpy.Resource(env, capacity=1) for name in self.components}
+        done: list[simpy.Process] = []
+        records: list[OpRecord | None] = [None] * len(ops)
+
+        def run(op: Op, cost: OpCost, unit: str):
+            if op.deps:
+                yield env.all_of([done[d] for d in op.deps])
+            with groups[unit].request() as slot:
+                yield slot
+                start = env.now
+                yield env.timeout(cost.ticks)
+                records[op.index] = OpRecord(op, unit, start, env.now, cost)
+
+        for op, cost in zip(ops, costs):
+            unit = self.executor(op).name
+            done.append(env.process(run(op, cost, unit)))
+        env.run()
+        return records
+
+
+def _gib(nbytes: float) -> str:
+    return f"{nbytes / 2**30:.2f} GiB" if nbytes >= 2**28 else f"{nbytes / 2**20:.2f} MiB"

@@ -1,0 +1,1 @@
+"""Workloads: YAML parsing (spec), model library, lowering to an op graph."""

@@ -1,0 +1,139 @@
+"""Lower a WorkloadSpec into the op graph of one device's shard.
+
+A decoder layer (tensor-parallel degree t: heads, KV heads and FFN split t
+ways; pipeline degree p: layers / p layers per device) over `tokens` new
+tokens of a set of requests:
+
+    norm1 -> qkv (GEMM) -> kv_append -> attn_score (per request & KV head)
+    -> softmax -> attn_value -> proj (GEMM) -> add -> norm2 -> ffn_up (GEMM;
+    gate+up fused for SwiGLU) -> gelu | silu_mul -> ffn_down (GEMM) -> add
+
+Attention under GQA stacks the query heads of one KV head as the rows of one
+GEMM so the K/V of that head are read once. Scores are computed over the whole
+context, causal mask included (no skipping of masked blocks). Prefill emits the
+first generated token; decode step s (1-based) emits the (s+1)-th token of
+every request that still has tokens to generate, with context prompt + s.
+The final norm and the vocabulary projection (for the rows that emit a token)
+run when `lm_head` is set and the device holds the last pipeline stage
+(simulated only for pipeline degree 1). Communication between tensor- or
+pipeline-parallel devices is not modelled.
+"""
+from __future__ import annotations
+
+from ..dtypes import BYTES_PER_ELEMENT
+from .ops import Op
+from .spec import ModelShape, WorkloadSpec
+
+
+class _Builder:
+    def __init__(self, spec: WorkloadSpec):
+        self.ops: list[Op] = []
+        self.weight = BYTES_PER_ELEMENT[spec.dtypes["weights"]]
+        self.act = BYTES_PER_ELEMENT[spec.dtypes["activations"]]
+        self.kv = BYTES_PER_ELEMENT[spec.dtypes["kv"]]
+
+    def add(self, name, kind, phase, layer, step, deps, **shape) -> int:
+        index = len(self.ops)
+        self.ops.append(Op(index, name, kind, phase, layer, step, tuple(d for d in deps if d is not None),
+                           **shape))
+        return index
+
+    def gemm(self, name, phase, layer, step, deps, m, n, k) -> int:
+        return self.add(name, "gemm", phase, layer, step, deps, gemms=((m, n, k),),
+                        a_bytes=self.act, b_bytes=self.weight, c_bytes=self.act)
+
+    def matmul(self, name, phase, layer, step, deps, gemms) -> int:
+        return self.add(name, "matmul", phase, layer, step, deps, gemms=tuple(gemms),
+                        a_bytes=self.act, b_bytes=self.kv, c_bytes=self.act)
+
+    def vector(self, name, kind, phase, layer, step, deps, elements, element_bytes=None) -> int:
+        nbytes = element_bytes or self.act
+        return self.add(name, kind, phase, layer, step, deps, elements=elements,
+                        a_bytes=nbytes, b_bytes=nbytes, c_bytes=nbytes)
+
+
+def _layer(b: _Builder, model: ModelShape, tp: int, phase: str, layer: int, step: int,
+           queries: list[int], contexts: list[int], dep: int | None) -> int:
+    tokens = sum(queries)
+    d, dh = model.d_model, model.d_head
+    heads, kv_heads = model.heads // tp, max(1, model.kv_heads // tp)
+    group = heads // kv_heads
+    ffn = model.ffn // tp
+    tag = f"{phase}{'' if phase == 'prefill' else step}.L{layer}"
+    x = b.vector(f"{tag}.norm1", model.norm, phase, layer, step, [dep], tokens * d)
+    qkv = b.gemm(f"{tag}.qkv", phase, layer, step, [x], tokens, (heads + 2 * kv_heads) * dh, d)
+    kv = b.vector(f"{tag}.kv_append", "kv_append", phase, layer, step, [qkv],
+                  tokens * 2 * kv_heads * dh, b.kv)
+    score_shapes = [(q * group, c, dh) for q, c in zip(queries, contexts) for _ in range(kv_heads)]
+    score = b.matmul(f"{tag}.attn_score", phase, layer, step, [kv], score_shapes)
+    soft = b.vector(f"{tag}.softmax", "softmax", phase, layer, step, [score],
+                    sum(q * c for q, c in zip(queries, contexts)) * heads)
+    value_shapes = [(q * group, dh, c) for q, c in zip(queries, contexts) for _ in range(kv_heads)]
+    attn = b.matmul(f"{tag}.attn_value", phase, layer, step, [soft], value_shapes)
+    proj = b.gemm(f"{tag}.proj", phase, layer, step, [attn], tokens, d, heads * dh)
+    res1 = b.vector(f"{tag}.residual1", "add", phase, layer, step, [proj], tokens * d)
+    x2 = b.vector(f"{tag}.norm2", model.norm, phase, layer, step, [res1], tokens * d)
+    gated = model.ffn_kind == "swiglu"
+    up = b.gemm(f"{tag}.ffn_up", phase, layer, step, [x2], tokens, ffn * (2 if gated else 1), d)
+    act = b.vector(f"{tag}.{'silu_mul' if gated else 'gelu'}", "silu_mul" if gated else "gelu",
+                   phase, layer, step, [up], tokens * ffn)
+    down = b.gemm(f"{tag}.ffn_down", phase, layer, step, [act], tokens, d, ffn)
+    return b.vector(f"{tag}.residual2", "add", phase, layer, step, [down, res1], tokens * d)
+
+
+def _pass(b: _Builder, spec: WorkloadSpec, phase: str, step: int, queries, contexts, emitting: int,
+          dep: int | None) -> int:
+    model, tp = spec.model, spec.tensor_parallel
+    for layer in range(model.layers // spec.pipeline_parallel):
+        dep = _layer(b, model, tp, phase, layer, step, queries, contexts, dep)
+    if spec.lm_head and spec.pipeline_parallel == 1:
+        tag = f"{phase}{'' if phase == 'prefill' else step}"
+        norm = b.vector(f"{tag}.final_norm", model.norm, phase, -1, step, [dep], emitting * model.d_model)
+        dep = b.gemm(f"{tag}.lm_head", phase, -1, step, [norm], emitting, model.vocab // tp, model.d_model)
+    return dep
+
+
+def lower_llm(spec: WorkloadSpec) -> list[Op]:
+    b = _Builder(spec)
+    prompts, generate = spec.prompt_tokens, spec.generate_tokens
+    dep = _pass(b, spec, "prefill", 0, list(prompts), list(prompts), len(prompts), None)
+    for step in range(1, max(generate)):
+        active = [i for i, g in enumerate(generate) if g > step]
+        contexts = [prompts[i] + step for i in active]
+        dep = _pass(b, spec, "decode", step, [1] * len(active), contexts, len(active), dep)
+    return b.ops
+
+
+def lower_ops(spec: WorkloadSpec) -> list[Op]:
+    b = _Builder(spec)
+    dep = None
+    for gemm in spec.gemms:
+        for repeat in range(gemm.count):
+            name = gemm.name if gemm.count == 1 else f"{gemm.name}#{repeat}"
+            dep = b.add(name, "gemm", "ops", -1, 0, [dep], gemms=((gemm.m, gemm.n, gemm.k),),
+                        a_bytes=b.act, b_bytes=b.weight, c_bytes=b.act)
+    return b.ops
+
+
+def lower(spec: WorkloadSpec) -> list[Op]:
+    return lower_llm(spec) if spec.kind == "llm" else lower_ops(spec)
+
+
+def resident_tensors(spec: WorkloadSpec) -> list[tuple[str, float]]:
+    """(name, bytes) of what must live in device memory for the whole run."""
+    if spec.kind != "llm":
+        return [(f"{g.name} operands", (g.m * g.k + g.k * g.n + g.m * g.n) * 2.0) for g in spec.gemms[:1]]
+    model, tp = spec.model, spec.tensor_parallel
+    layers = model.layers // spec.pipeline_parallel
+    weight = BYTES_PER_ELEMENT[spec.dtypes["weights"]]
+    heads, kv_heads = model.heads // tp, max(1, model.kv_heads // tp)
+    matrices = 3 if model.ffn_kind == "swiglu" else 2
+    per_layer = (model.d_model * (heads + 2 * kv_heads) * model.d_head + heads * model.d_head * model.d_model
+                 + matrices * model.d_model * model.ffn // tp)
+    tensors = [(f"weights ({layers} layers)", layers * per_layer * weight)]
+    if spec.pipeline_parallel == 1:
+        tensors.append(("embedding + lm_head", 2 * model.vocab * model.d_model * weight / tp))
+    tokens = sum(p + g for p, g in zip(spec.prompt_tokens, spec.generate_tokens))
+    kv_bytes = tokens * layers * 2 * kv_heads * model.d_head * BYTES_PER_ELEMENT[spec.dtypes["kv"]]
+    tensors.append((f"KV cache ({spec.batch_size} requests, {tokens} tokens)", kv_bytes))
+    return tensors

@@ -24,7 +24,10 @@ def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots
     return OpCost(
         ticks=int(finish),
         busy_ticks={compute_name: int(busy.sum()), memory_name: int(memory_busy)},
-        bytes_read={memory_name: read, buffer_name: read},
-        bytes_written={memory_name: written, buffer_name: written},
+        # Scratchpad traffic counted here is the DMA side only: tiles filled from memory
+        # (written) and results drained to memory (read). Operand re-reads by the
+        # compute unit across folds are not counted yet.
+        bytes_read={memory_name: read, buffer_name: written},
+        bytes_written={memory_name: written, buffer_name: read},
         detail={"tiles": int(unit.shape[0])},
     )

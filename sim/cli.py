@@ -1,0 +1,168 @@
+"""Command line: a thin layer over accsim.api.
+
+Exit codes: 0 success, 2 bad input (one line per problem, no traceback unless
+--debug), 1 internal error (traceback saved to a crash report whose path is
+printed).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accsim", description="Cycle-level simulator for LLM-era accelerators.")
+    parser.add_argument("--version", action="version", version=f"accsim {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate a workload on an architecture")
+    run.add_argument("arch", help="architecture YAML: a path or a bundled name (e.g. npu, arch/npu.yaml)")
+    run.add_argument("workload", help="workload YAML: a path or a bundled name (e.g. gpt2)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                     help="override a YAML field, e.g. components.sa.rows=64 or serving.batch_size=8 "
+                          "(prefix arch. or workload. when ambiguous); repeatable")
+    run.add_argument("--out", metavar="DIR", help="write summary.json and ops.csv to DIR")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
+    run.add_argument("--exact", action="store_true", help="simulate every op; take no reuse shortcut")
+    run.add_argument("--quiet", action="store_true", help="no progress line")
+    run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    lst = sub.add_parser("list", help="list bundled architectures, workloads and component types")
+    lst.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    check = sub.add_parser("check", help="validate YAML files without simulating")
+    check.add_argument("files", nargs="+", help="architecture or workload files (or bundled names)")
+    check.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from .errors import AccsimError
+
+    try:
+        return {"run": _run, "list": _list, "check": _check}[args.command](args)
+    except AccsimError as exc:
+        if args.debug:
+            raise
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"accsim: error: {line}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("accsim: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - the one place internal errors become an exit code
+        if args.debug:
+            raise
+        report = _crash_report(argv)
+        print(f"accsim: internal error; crash report written to {report}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _crash_report(argv) -> Path:
+    folder = Path(os.environ.get("ACCSIM_CRASH_DIR", tempfile.gettempdir()))
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    handle, name = tempfile.mkstemp(prefix=f"accsim-crash-{stamp}-", suffix=".txt", dir=folder)
+    with os.fdopen(handle, "w") as stream:
+        stream.write(f"accsim {__version__}\nargv: {sys.argv if argv is None else argv}\n"
+                     f"python {sys.version}\n\n{traceback.format_exc()}")
+    return Path(name)
+
+
+class _Progress:
+    """One self-overwriting line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.count = 0
+
+    def __call__(self, op) -> None:
+        self.count += 1
+        if self.enabled and self.count % 500 == 0:
+            print(f"\r  simulating: {self.count} ops ({op.phase} step {op.step})", end="", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.enabled and self.count >= 500:
+            print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
+
+
+def _run(args) -> int:
+    from .api import run
+    from .report import format_summary
+
+    progress = _Progress(not args.quiet)
+    try:
+        result = run(args.arch, args.workload, overrides=args.overrides, exact=args.exact, progress=progress)
+    finally:
+        progress.close()
+    if args.out:
+        result.save(args.out)
+    print(result.to_json() if args.json else format_summary(result.summary))
+    if args.out and not args.json:
+        print(f"\nwrote {Path(args.out) / 'summary.json'} and {Path(args.out) / 'ops.csv'}")
+    return EXIT_OK
+
+
+def _list(args) -> int:
+    from .components import REGISTRY
+    from .resolve import bundled_dir, bundled_names
+    from .yamlio import load
+
+    for kind, title in (("arch", "Architectures"), ("workload", "Workloads")):
+        print(f"{title} ({bundled_dir(kind)}):")
+        for name in bundled_names(kind):
+            tree = load(bundled_dir(kind) / f"{name}.yaml").tree
+            print(f"  {name:<18} {tree.get('description', '')}")
+        print()
+    print("Component types:")
+    for name in sorted(REGISTRY):
+        print(f"  {name:<18} {REGISTRY[name].SUMMARY}")
+    return EXIT_OK
+
+
+def _check(args) -> int:
+    from .api import load_arch, load_workload
+    from .errors import ConfigError, Problem, ResolveError
+    from .yamlio import load
+
+    problems: list[Problem] = []
+    for name in args.files:
+        try:
+            path = _resolve_any(name)
+            is_arch = "components" in load(path).tree
+            (load_arch if is_arch else load_workload)(str(path))
+            print(f"ok: {path} ({'architecture' if is_arch else 'workload'})")
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+        except ResolveError as exc:
+            problems.append(Problem(name, None, "", str(exc).split(": ", 1)[-1]))
+    if problems:
+        raise ConfigError(problems)
+    return EXIT_OK
+
+
+def _resolve_any(name: str) -> Path:
+    """A path, or a bundled name tried as the kind its prefix suggests first."""
+    from .errors import ResolveError
+    from .resolve import resolve
+
+    kinds = ("arch", "workload") if name.startswith("arch/") else ("workload", "arch")
+    try:
+        return resolve(name, kinds[0])
+    except ResolveError:
+        return resolve(name, kinds[1])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Human-readable text of a run summary."""
+from __future__ import annotations
+
+
+def _si(value: float, unit: str) -> str:
+    for prefix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3f} {prefix}{unit}"
+    return f"{value:.3f} {unit}"
+
+
+def _time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3f} {unit}"
+    return f"{seconds * 1e12:.0f} ps"
+
+
+def format_summary(summary: dict) -> str:
+    total = summary["total"]
+    lines = [f"accsim: {summary['workload']} on {summary['arch']}",
+             f"  total time      {_time(total['seconds'])}  ({total['cycles']:,.0f} cycles of {total['clock']})"]
+    if "tokens" in summary:
+        tokens = summary["tokens"]
+        lines.append(f"  throughput      {tokens['per_second']:,.1f} tokens/s  "
+                     f"({tokens['generated']} tokens, batch {tokens['batch_size']})")
+    lines.append("  phases:")
+    for name, phase in summary["phases"].items():
+        lines.append(f"    {name:<12} {_time(phase['seconds']):>12}  {phase['cycles']:>16,.0f} cycles"
+                     f"  {phase['steps']} step(s)")
+    lines.append("  components:                 busy        utilization")
+    for name, comp in summary["components"].items():
+        extra = ""
+        if "mac_utilization_while_busy" in comp:
+            extra = f"  (MAC utilization while busy {comp['mac_utilization_while_busy']:.1%})"
+        lines.append(f"    {name:<6} {comp['type']:<16} x{comp['count']:<3} {_time(comp['busy_seconds']):>12}"
+                     f"  {comp['utilization']:>8.1%}  [{comp['clock']}]{extra}")
+    lines.append("  bytes moved:          read          written")
+    for name, level in summary["memory_levels"].items():
+        lines.append(f"    {name:<12} {_si(level['bytes_read'], 'B'):>14} {_si(level['bytes_written'], 'B'):>14}")
+    shortcuts = summary["metadata"]["shortcuts"]
+    if shortcuts:
+        lines.append("  shortcuts taken (turn off with --exact): " + ", ".join(shortcuts))
+    return "\n".join(lines)

@@ -1,0 +1,15 @@
+import pytest
+
+from accsim.resolve import resolve
+
+
+@pytest.fixture
+def tiny_llm(tmp_path):
+    """A 2-layer GPT-2-shaped workload file, small enough for exact runs."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        f"extends: {resolve('gpt2', 'workload')}\n"
+        "name: tiny\n"
+        "model: {base: gpt2-small, layers: 2}\n"
+        "serving: {batch_size: 3, prompt_tokens: 8, generate_tokens: 4}\n")
+    return str(path)

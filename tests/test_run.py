@@ -1,0 +1,51 @@
+import json
+
+import pytest
+
+import accsim
+from accsim.errors import CapacityError
+
+pytestmark = pytest.mark.golden
+
+
+def test_exact_and_fast_agree(tiny_llm):
+    fast = accsim.run("npu", tiny_llm)
+    exact = accsim.run("npu", tiny_llm, exact=True)
+    assert fast.summary["metadata"]["shortcuts"]["identical_op_reuse"]["simulated"] < len(fast.ops)
+    assert exact.summary["metadata"]["shortcuts"] == {}
+    assert fast.summary["total"] == exact.summary["total"]
+    assert fast.ops["cycles"].tolist() == exact.ops["cycles"].tolist()
+
+
+def test_summary_is_consistent(tiny_llm):
+    result = accsim.run("npu", tiny_llm)
+    s = result.summary
+    phases = s["phases"]
+    assert set(phases) == {"prefill", "decode"} and phases["decode"]["steps"] == 3
+    assert phases["prefill"]["seconds"] + phases["decode"]["seconds"] == pytest.approx(s["total"]["seconds"])
+    assert s["tokens"]["generated"] == 12
+    assert s["tokens"]["per_second"] == pytest.approx(12 / s["total"]["seconds"])
+    assert all(0 < c["utilization"] <= 1 for c in s["components"].values())
+    # every byte the arrays and vector units load comes from the memory
+    assert s["memory_levels"]["hbm"]["bytes_read"] == pytest.approx(result.ops["bytes_read"].sum())
+    json.loads(result.to_json())
+
+
+def test_more_bandwidth_is_never_slower(tiny_llm):
+    slow = accsim.run("npu", tiny_llm, overrides=["components.hbm.bandwidth=256 GB/s"])
+    fast = accsim.run("npu", tiny_llm, overrides=["components.hbm.bandwidth=4 TB/s"])
+    assert fast.total_seconds < slow.total_seconds
+
+
+def test_capacity_error_names_tensors(tiny_llm):
+    with pytest.raises(CapacityError, match=r"KV cache .* but hbm hold"):
+        accsim.run("npu", tiny_llm, overrides=["components.hbm.capacity=1 MiB"])
+
+
+def test_save_writes_both_files(tmp_path, tiny_llm):
+    result = accsim.run("npu", tiny_llm)
+    result.save(tmp_path / "out")
+    saved = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert saved["total"] == result.summary["total"]
+    assert (tmp_path / "out" / "ops.csv").read_text().count("\n") == len(result.ops) + 1
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]

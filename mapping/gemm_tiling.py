@@ -29,6 +29,7 @@ class ArrayTarget:
     buffer_bytes: int          # scratchpad capacity of one unit
     slots: int                 # 2 = double-buffered operand tiles
     memory_bytes_per_cycle: float
+    dataflow: str = "ws"       # ws | os | is: which GEMM dimension streams through the array
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,15 @@ def footprint(shape: GemmShape, tm: int, tn: int, tk: int, slots: int) -> float:
     return slots * operands + tm * tn * shape.c_bytes
 
 
+def fold_cycles_estimate(target: ArrayTarget, m: int, n: int, k: int) -> int:
+    """Compute cycles of an (m, n, k) tile in the reference fold model
+    (docs/systolic.md): folds x (fill + rows + cols + streamed - 2)."""
+    rows, cols = target.rows, target.cols
+    on_rows, on_cols, stream = {"ws": (k, n, m), "os": (m, n, k), "is": (k, m, n)}[target.dataflow]
+    fill = 0 if target.dataflow == "os" else rows
+    return math.ceil(on_rows / rows) * math.ceil(on_cols / cols) * (fill + rows + cols + stream - 2)
+
+
 def _estimate(shape: GemmShape, target: ArrayTarget, tm: int, tn: int, tk: int) -> TileChoice:
     m_chunks = math.ceil(shape.m / tm)
     n_tiles = math.ceil(shape.n / tn)
@@ -89,10 +99,9 @@ def _estimate(shape: GemmShape, target: ArrayTarget, tm: int, tn: int, tk: int) 
     traffic = (shape.m * shape.k * shape.a_bytes * n_tiles
                + shape.k * shape.n * shape.b_bytes * m_chunks
                + shape.m * shape.n * shape.c_bytes)
-    rows, cols = target.rows, target.cols
     work_items = m_chunks * n_tiles
-    folds_per_item = k_chunks * math.ceil(tk / rows) * math.ceil(tn / cols)
-    compute = work_items * folds_per_item * (min(tm, shape.m) + rows + cols)
+    compute = work_items * k_chunks * fold_cycles_estimate(target, min(tm, shape.m), min(tn, shape.n),
+                                                           min(tk, shape.k))
     active_units = min(target.units, work_items)
     first_load = (min(tm, shape.m) * min(tk, shape.k) * shape.a_bytes
                   + min(tk, shape.k) * min(tn, shape.n) * shape.b_bytes)
@@ -105,7 +114,8 @@ def _estimate(shape: GemmShape, target: ArrayTarget, tm: int, tn: int, tk: int) 
 @lru_cache(maxsize=4096)
 def choose_tile(shape: GemmShape, target: ArrayTarget) -> TileChoice:
     best: TileChoice | None = None
-    for tm in _candidates(shape.m, 1 if shape.m < target.rows else target.rows):
+    m_step = target.cols if target.dataflow == "is" else target.rows
+    for tm in _candidates(shape.m, 1 if shape.m < m_step else m_step):
         for tn in _candidates(shape.n, target.cols):
             for tk in _candidates(shape.k, target.rows):
                 if footprint(shape, tm, tn, tk, target.slots) > target.buffer_bytes:
@@ -133,7 +143,7 @@ def _work_items(shape: GemmShape, target: ArrayTarget):
             ks = [min(choice.tk, shape.k - k0) for k0 in range(0, shape.k, choice.tk)]
             loads = [tm * tk * shape.a_bytes + tk * tn * shape.b_bytes for tk in ks]
             stores = [0.0] * (len(ks) - 1) + [tm * tn * shape.c_bytes]
-            weight = sum(math.ceil(tk / target.rows) for tk in ks) * math.ceil(tn / target.cols) * (tm + target.rows)
+            weight = sum(fold_cycles_estimate(target, tm, tn, tk) for tk in ks)
             items.append((tm, tn, tuple(ks), tuple(loads), tuple(stores), weight))
     return choice, tuple(items)
 

@@ -166,6 +166,7 @@ def _ops_frame(system: System, stats: SimStats) -> pd.DataFrame:
             "step": r.op.step, "layer": r.op.layer, "unit": r.unit, "shape": r.op.shape_text(),
             "start_cycle": _cycles(component.clock, r.start_tick),
             "cycles": _cycles(component.clock, ticks), "clock": component.clock.label(),
+            "compute_cycles": r.cost.detail.get("compute_cycles", 0),
             "seconds": ticks / TICKS_PER_SECOND,
             "bytes_read": sum(v for k, v in r.cost.bytes_read.items() if k != _buffer(system, r.unit)),
             "bytes_written": sum(v for k, v in r.cost.bytes_written.items() if k != _buffer(system, r.unit)),

@@ -62,7 +62,8 @@ class SystolicArray(Component):
         ticks_per_byte, _, _ = self.dma.transfer_model()
         bytes_per_cycle = self.clock.period_ticks / ticks_per_byte
         return ArrayTarget(self.params["rows"], self.params["cols"], self.count,
-                           self.scratchpad.capacity_bytes, self.scratchpad.slots, bytes_per_cycle)
+                           self.scratchpad.capacity_bytes, self.scratchpad.slots, bytes_per_cycle,
+                           self.params["dataflow"])
 
     def execute(self, op, system) -> OpCost:
         from ..mapping import GemmShape, schedule_gemms

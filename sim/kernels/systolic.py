@@ -10,15 +10,20 @@ columns, and which one streams, depends on the dataflow:
     os        M           N           K     (outputs stay)
     is        K           M           N     (inputs stay)
 
-Reference timing (reproduces SCALE-Sim v3's compute cycles exactly; see
-docs/systolic.md and tests/golden/scalesim_v3_compute_cycles.csv): every fold
-takes the same number of cycles whatever its occupancy,
+Reference timing (SCALE-Sim v3's compute model; docs/systolic.md): every fold
+takes the same number of cycles, even a partial one at the edge of the GEMM,
+and folds do not overlap:
 
-    fold_cycles = fill + stream + (R + C - 2)      with fill = R for ws/is, 0 for os... 
+    ws, is:  fold = R (load the stationary block) + R + C + T - 2 (skewed stream of T rows)
+    os:      fold = R + C + T - 2 (outputs stay; the drain is inside the skew)
+    gemm     = folds x fold,  folds = ceil(dim on rows / R) x ceil(dim on cols / C)
 
-see `fold_cycles` below for the exact per-dataflow terms, and folds do not overlap.
+SCALE-Sim reports gemm - 1: its report gives the 0-based index of the last busy
+cycle rather than the number of cycles. The golden test
+(tests/test_systolic_golden.py) checks this relation on 48 shapes.
 `preload_overlap` = 1 models double-buffered stationary registers: the next
-fold's fill overlaps the current fold's stream, so only the first fold pays it.
+fold's block is shifted in while the current fold computes, so only the first
+fold pays its load.
 """
 from __future__ import annotations
 

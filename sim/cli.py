@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     lst = sub.add_parser("list", help="list bundled architectures, workloads and component types")
+    lst.add_argument("--fields", action="store_true", help="print the reference of every YAML field (Markdown)")
     lst.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     check = sub.add_parser("check", help="validate YAML files without simulating")
@@ -119,6 +120,11 @@ def _list(args) -> int:
     from .resolve import bundled_dir, bundled_names
     from .yamlio import load
 
+    if args.fields:
+        from .schema_doc import field_reference
+
+        print(field_reference())
+        return EXIT_OK
     for kind, title in (("arch", "Architectures"), ("workload", "Workloads")):
         print(f"{title} ({bundled_dir(kind)}):")
         for name in bundled_names(kind):

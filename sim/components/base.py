@@ -10,7 +10,7 @@ from ..schema import Checker, Field, opt
 REGISTRY: dict[str, type["Component"]] = {}
 
 COMMON_FIELDS: dict[str, Field] = {
-    "type": Field("str", "component type (see `accsim list --components`)"),
+    "type": Field("str", "component type (see `accsim list`)"),
     "count": opt("int", 1, "number of identical instances", positive=True),
     "description": opt("str", "", "free text"),
 }

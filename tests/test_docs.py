@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.unit
 def test_yaml_reference_is_current():
-    """docs/yaml.md embeds `accsim list --fields`; regenerate it when a schema changes."""
+    """docs/yaml.md embeds `accsim list --fields`: python -m accsim.schema_doc docs/yaml.md"""
     assert field_reference() in (ROOT / "docs" / "yaml.md").read_text()
 
 

@@ -49,3 +49,20 @@ def test_save_writes_both_files(tmp_path, tiny_llm):
     assert saved["total"] == result.summary["total"]
     assert (tmp_path / "out" / "ops.csv").read_text().count("\n") == len(result.ops) + 1
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.timing
+def test_vector_op_cycles_follow_passes_reductions_and_latency(tmp_path):
+    """One softmax chunk of 1000 elements on one 128-lane unit with memory that costs
+    nothing: 3 sweeps x 8 + 2 reductions x log2(128) + latency."""
+    from accsim import load_arch
+    from accsim.system import System
+    from accsim.workload.ops import Op
+
+    arch = load_arch("npu", ("components.vu.count=1", "components.vu.latency_cycles={softmax: 5}",
+                             "components.hbm.bandwidth=1000 PB/s", "components.hbm.latency=0 ns"))
+    system = System(arch)
+    op = Op(0, "s", "softmax", "ops", -1, 0, (), elements=1000)
+    cost = system.executor(op).execute(op, system)
+    assert cost.detail["compute_cycles"] == 3 * 8 + 2 * 7 + 5
+    assert cost.busy_ticks["vu"] == (3 * 8 + 2 * 7 + 5) * 1000   # 1 GHz: 1000 ps per cycle

@@ -1,11 +1,18 @@
 """SIMD vector unit for the non-GEMM ops of a transformer.
 
 An op over E elements is cut into chunks spread over the `count` units; each
-chunk is loaded, processed in `passes[op] * ceil(chunk / lanes)` cycles plus
-the pipeline latency, and stored. Default pass counts follow the algorithms
-(accsim assumption, not from a paper): softmax = 3 sweeps (max, exp+sum,
-scale), layernorm = 3 (mean, variance, normalise+affine), rmsnorm = 2 (sum of
-squares, scale), gelu / add / kv_append = 1, silu_mul = 2 (silu, product).
+chunk is loaded, processed, and stored. Processing a chunk of c elements takes
+
+    passes[op] * ceil(c / lanes)                 streaming sweeps over the chunk
+  + reductions[op] * ceil(log2(lanes))           one adder/max tree per reduction
+  + latency_cycles[op]                           pipeline depth of the op's datapath
+
+Default pass and reduction counts follow the algorithms (accsim assumption,
+not from a paper): softmax = 3 sweeps (max, exp+sum, scale) with 2 reductions,
+layernorm = 3 (mean, variance, normalise+affine) with 2, rmsnorm = 2 (sum of
+squares, scale) with 1, gelu / add / kv_append = 1, silu_mul = 2 (silu,
+product). Default latencies are 0 (unknown for the NeuPIMs NPU); set
+`latency_cycles` from RTL or a datasheet when known.
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from .pipeline_exec import run_schedule
 
 DEFAULT_PASSES = {"softmax": 3, "layernorm": 3, "rmsnorm": 2, "gelu": 1, "silu_mul": 2,
                   "add": 1, "kv_append": 1}
+REDUCTIONS = {"softmax": 2, "layernorm": 2, "rmsnorm": 1, "gelu": 0, "silu_mul": 0, "add": 0, "kv_append": 0}
 # (input tensors, output tensors) of each op, each of op.elements elements.
 OPERANDS = {"softmax": (1, 1), "layernorm": (1, 1), "rmsnorm": (1, 1), "gelu": (1, 1),
             "silu_mul": (2, 1), "add": (2, 1), "kv_append": (1, 1)}
@@ -30,8 +38,8 @@ class VectorUnit(Component):
     EXECUTES = frozenset(OPERANDS)
     FIELDS = {
         "lanes": req("int", "elements processed per cycle per pass", positive=True),
-        "pipeline_latency_cycles": opt("int", 0, "latency from first input to first output", minimum=0),
         "passes": opt("map", None, f"sweeps over the data per op; defaults {DEFAULT_PASSES}"),
+        "latency_cycles": opt("map", None, "pipeline latency per op (default 0 for every op)"),
         "chunk_elements": opt("int", 0, "elements per chunk (0 = fill half the scratchpad)", minimum=0),
         "scratchpad": req("str", "name of the scratchpad component (one instance per unit)"),
         "dma": req("str", "name of the DMA component that feeds the scratchpads"),
@@ -41,21 +49,21 @@ class VectorUnit(Component):
 
     @classmethod
     def cross_check(cls, name, params, peers, checker: Checker, where) -> None:
-        passes = params.get("passes")
-        if passes is None:
-            return
-        for op, value in passes.items():
-            path = f"components.{name}.passes.{op}"
-            if op not in DEFAULT_PASSES:
-                checker.add(passes.location(op), path,
-                            f"unknown op; valid ops: {', '.join(sorted(DEFAULT_PASSES))}")
-            elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                checker.add(passes.location(op), path, f"must be a whole number > 0, got {value!r}")
+        for table, smallest in (("passes", 1), ("latency_cycles", 0)):
+            entries = params.get(table)
+            for op, value in (entries or {}).items():
+                path = f"components.{name}.{table}.{op}"
+                if op not in DEFAULT_PASSES:
+                    checker.add(entries.location(op), path,
+                                f"unknown op; valid ops: {', '.join(sorted(DEFAULT_PASSES))}")
+                elif isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+                    checker.add(entries.location(op), path, f"must be a whole number >= {smallest}, got {value!r}")
 
     def link(self, system) -> None:
         self.scratchpad = system.components[self.params["scratchpad"]]
         self.dma = system.components[self.params["dma"]]
         self.passes = {**DEFAULT_PASSES, **dict(self.params["passes"] or {})}
+        self.latency = {op: 0 for op in DEFAULT_PASSES} | dict(self.params["latency_cycles"] or {})
 
     def _chunk_elements(self, bytes_per_element: float) -> int:
         if self.params["chunk_elements"]:
@@ -73,7 +81,9 @@ class VectorUnit(Component):
         if op.elements % chunk:
             sizes = np.append(sizes, op.elements % chunk)
         lanes = self.params["lanes"]
-        cycles = self.passes[op.kind] * ((sizes + lanes - 1) // lanes) + self.params["pipeline_latency_cycles"]
+        tree_depth = math.ceil(math.log2(lanes)) if lanes > 1 else 0
+        cycles = (self.passes[op.kind] * ((sizes + lanes - 1) // lanes)
+                  + REDUCTIONS[op.kind] * tree_depth + self.latency[op.kind])
         unit = np.arange(sizes.shape[0], dtype=np.int64) % self.count
         cost = run_schedule(unit, sizes * (inputs * element_bytes), self.clock.ticks_array(cycles),
                             sizes * (outputs * element_bytes), self.count, self.scratchpad.slots,

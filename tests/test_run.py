@@ -66,3 +66,40 @@ def test_vector_op_cycles_follow_passes_reductions_and_latency(tmp_path):
     cost = system.executor(op).execute(op, system)
     assert cost.detail["compute_cycles"] == 3 * 8 + 2 * 7 + 5
     assert cost.busy_ticks["vu"] == (3 * 8 + 2 * 7 + 5) * 1000   # 1 GHz: 1000 ps per cycle
+
+
+def _bundled_pairs():
+    from accsim.resolve import bundled_names
+
+    archs = bundled_names("arch")
+    pairs = []
+    for workload in bundled_names("workload"):
+        llm = accsim.load_workload(workload).kind == "llm"
+        # LLMs need an architecture with an LLM-sized memory; sa32 is a 1 GiB microbenchmark array
+        pairs += [(arch, workload) for arch in archs if not (llm and arch == "sa32")]
+    return pairs
+
+
+@pytest.mark.golden
+@pytest.mark.parametrize("arch, workload", _bundled_pairs())
+def test_bundled_examples_run(arch, workload):
+    """Bundled architectures run the bundled workloads (LLMs shortened to 3 tokens, 2 layers)."""
+    spec = accsim.load_workload(workload)
+    overrides = ["serving.generate_tokens=3", "model.layers=2"] if spec.kind == "llm" else []
+    if spec.kind == "llm" and spec.pipeline_parallel > 1:
+        overrides[-1] = f"model.layers={2 * spec.pipeline_parallel}"
+    result = accsim.run(arch, workload, overrides=overrides)
+    assert result.total_seconds > 0
+    assert (result.ops["cycles"] > 0).all()
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("model", list(__import__("accsim").workload.spec._library()))
+def test_every_library_model_lowers(model, tmp_path):
+    from accsim.workload.lower import lower
+
+    path = tmp_path / "m.yaml"
+    path.write_text("schema_version: 1\nname: m\ndescription: d\nkind: llm\n"
+                    f"model: {{base: {model}}}\nserving: {{batch_size: 2, prompt_tokens: 4, generate_tokens: 2}}\n")
+    ops = lower(accsim.load_workload(str(path)))
+    assert sum(op.kind == "gemm" for op in ops) > 0

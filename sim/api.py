@@ -16,6 +16,7 @@ from .resolve import resolve
 from .result import Result, seconds
 from .system import SimStats, System
 from .workload.lower import lower, resident_tensors
+from .workload.ops import GEMM_KINDS
 from .workload.spec import WORKLOAD_FIELDS, WorkloadSpec, parse_workload
 from .yamlio import load
 
@@ -58,12 +59,59 @@ def load_workload(name: str, overrides: tuple[str, ...] = ()) -> WorkloadSpec:
     return parse_workload(load(resolve(name, "workload"), lambda n: resolve(n, "workload")), overrides)
 
 
+def load_pair(arch: str | ArchSpec, workload: str | WorkloadSpec,
+              overrides: Iterable[str] = ()) -> tuple[ArchSpec, WorkloadSpec]:
+    """Parse and validate both files; problems of both are reported together."""
+    arch_overrides, workload_overrides = split_overrides(overrides)
+    problems: list[Problem] = []
+    specs = []
+    for given, loader, extra in ((arch, load_arch, arch_overrides), (workload, load_workload, workload_overrides)):
+        if not isinstance(given, str):
+            specs.append(given)
+            continue
+        try:
+            specs.append(loader(given, extra))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return specs[0], specs[1]
+
+
+def kind_of(path: Path) -> str:
+    """'arch' or 'workload', from the file's own keys or, failing that, its parents'."""
+    from .yamlio import parse_text, read_file
+
+    seen = set()
+    while path not in seen:
+        seen.add(path)
+        tree = parse_text(read_file(path), str(path), collect=True)
+        if {"components", "clock"} & tree.keys():
+            return "arch"
+        if {"kind", "model", "serving", "ops"} & tree.keys():
+            return "workload"
+        parent = tree.get("extends")
+        if not isinstance(parent, str):
+            break
+        candidate = path.parent / parent
+        if candidate.is_file():
+            path = candidate.resolve()
+            continue
+        for kind in ("arch", "workload"):
+            try:
+                path = resolve(parent, kind)
+                break
+            except Exception:  # noqa: BLE001 - try the other kind
+                continue
+        else:
+            break
+    return "workload"
+
+
 def run(arch: str | ArchSpec, workload: str | WorkloadSpec, overrides: Iterable[str] = (),
         exact: bool = False, progress: Callable | None = None) -> Result:
     """Simulate `workload` on `arch` (paths, bundled names or parsed specs)."""
-    arch_overrides, workload_overrides = split_overrides(overrides)
-    arch_spec = arch if isinstance(arch, ArchSpec) else load_arch(arch, arch_overrides)
-    workload_spec = workload if isinstance(workload, WorkloadSpec) else load_workload(workload, workload_overrides)
+    arch_spec, workload_spec = load_pair(arch, workload, overrides)
     system = System(arch_spec)
     system.check_capacity(resident_tensors(workload_spec))
     ops = lower(workload_spec)
@@ -118,27 +166,39 @@ def _phases(stats: SimStats, clock) -> dict:
 
 
 def _components(system: System, stats: SimStats) -> dict:
+    """Busy time and utilization of every component that did work; for buffers,
+    the peak bytes in use against their capacity."""
     busy: dict[str, int] = {}
+    peak_buffer: dict[str, int] = {}
     macs = peak = 0
     for record in stats.records:
         for name, ticks in record.cost.busy_ticks.items():
             busy[name] = busy.get(name, 0) + ticks
         macs += record.cost.macs
         peak += record.cost.peak_macs
+        buffer = _buffer(system, record.unit)
+        if buffer is not None:
+            used = record.cost.detail.get("buffer_peak_bytes", 0)
+            peak_buffer[buffer] = max(peak_buffer.get(buffer, 0), used)
     total = max(stats.total_ticks, 1)
     result = {}
     for name, component in system.components.items():
-        ticks = busy.get(name)
-        if ticks is None:
+        entry = {"type": component.TYPE, "count": component.count, "clock": component.clock.label()}
+        if name in busy:
+            # Compute groups report busy time summed over instances; memory and DMA are one port.
+            instances = component.count if component.ROLE == "compute" else 1
+            ticks = busy[name] / instances
+            entry.update(busy_seconds=seconds(ticks), busy_cycles=_cycles(component.clock, int(ticks)),
+                         utilization=ticks / total)
+            if component.EXECUTES & GEMM_KINDS and peak:
+                entry["mac_utilization_while_busy"] = macs / peak
+        elif name in peak_buffer:
+            capacity = component.capacity_bytes
+            entry.update(capacity_bytes=capacity, peak_bytes_in_use=peak_buffer[name],
+                         peak_occupancy=peak_buffer[name] / capacity)
+        else:
             continue
-        # Compute groups report busy time summed over instances; a memory port is one server.
-        instances = component.count if component.ROLE == "compute" else 1
-        result[name] = {"type": component.TYPE, "count": component.count, "clock": component.clock.label(),
-                        "busy_seconds": seconds(ticks / instances),
-                        "busy_cycles": _cycles(component.clock, ticks // instances),
-                        "utilization": ticks / instances / total}
-        if component.EXECUTES & {"gemm", "matmul"} and peak:
-            result[name]["mac_utilization_while_busy"] = macs / peak
+        result[name] = entry
     return result
 
 

@@ -93,18 +93,23 @@ def parse_arch(loaded: LoadedFile, overrides: tuple[str, ...] = ()) -> ArchSpec:
     tree = loaded.tree
     for assignment in overrides:
         apply_override(tree, assignment)
-    checker = Checker()
+    checker = Checker(loaded.problems)
     top = checker.section(tree, "", ARCH_FIELDS)
     built: dict[str, tuple[type, dict]] = {}
+    clean: set[str] = set()           # components whose own fields are all valid
     components = top["components"] or LocDict()
     for name, subtree in components.items():
+        before = len(checker.problems)
         result = _component(checker, name, subtree, components.location(name))
         if result is not None:
             built[name] = result
+            if len(checker.problems) == before:
+                clean.add(name)
     _check_references(checker, built, components)
-    if not checker.problems:
-        for name, (cls, params) in built.items():
-            cls.cross_check(name, params, built, checker, components[name].origin)
+    for name, (cls, params) in built.items():
+        involved = [name] + [params.get(field) for field in cls.REFERENCES]
+        if all(other in clean for other in involved):
+            cls.cross_check(name, params, built, checker, components[name])
     if components and not any(cls.ROLE == "memory" for cls, _ in built.values()) and built:
         checker.add(tree.location("components"), "components", "no memory component (e.g. type: ideal_memory)")
     checker.raise_if_any()

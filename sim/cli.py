@@ -35,15 +35,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
     run.add_argument("--exact", action="store_true", help="simulate every op; take no reuse shortcut")
     run.add_argument("--quiet", action="store_true", help="no progress line")
-    run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     lst = sub.add_parser("list", help="list bundled architectures, workloads and component types")
     lst.add_argument("--fields", action="store_true", help="print the reference of every YAML field (Markdown)")
-    lst.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    lst.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     check = sub.add_parser("check", help="validate YAML files without simulating")
     check.add_argument("files", nargs="+", help="architecture or workload files (or bundled names)")
-    check.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("accsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `accsim run ... | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception:  # noqa: BLE001 - the one place internal errors become an exit code
         if args.debug:
             raise
@@ -108,8 +112,12 @@ def _run(args) -> int:
     finally:
         progress.close()
     if args.out:
-        result.save(args.out)
-    print(result.to_json() if args.json else format_summary(result.summary))
+        saved = result.save(args.out) / "summary.json"
+    if args.json:
+        # with --out, print exactly what was saved (it adds the ops.csv hash)
+        print(saved.read_text().rstrip("\n") if args.out else result.to_json())
+    else:
+        print(format_summary(result.summary))
     if args.out and not args.json:
         print(f"\nwrote {Path(args.out) / 'summary.json'} and {Path(args.out) / 'ops.csv'}")
     return EXIT_OK
@@ -138,15 +146,14 @@ def _list(args) -> int:
 
 
 def _check(args) -> int:
-    from .api import load_arch, load_workload
+    from .api import kind_of, load_arch, load_workload
     from .errors import ConfigError, Problem, ResolveError
-    from .yamlio import load
 
     problems: list[Problem] = []
     for name in args.files:
         try:
             path = _resolve_any(name)
-            is_arch = "components" in load(path).tree
+            is_arch = kind_of(path) == "arch"
             (load_arch if is_arch else load_workload)(str(path))
             print(f"ok: {path} ({'architecture' if is_arch else 'workload'})")
         except ConfigError as exc:

@@ -40,3 +40,7 @@ class CapacityError(AccsimError):
 
 class UnitError(ValueError):
     """A quantity string that cannot be parsed in the expected unit."""
+
+
+class OutputError(AccsimError):
+    """Results cannot be written where the user asked."""

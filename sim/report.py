@@ -30,6 +30,11 @@ def format_summary(summary: dict) -> str:
                      f"  {phase['steps']} step(s)")
     lines.append("  components:                 busy        utilization")
     for name, comp in summary["components"].items():
+        if "busy_seconds" not in comp:
+            lines.append(f"    {name:<6} {comp['type']:<16} x{comp['count']:<3} peak in use "
+                         f"{_si(comp['peak_bytes_in_use'], 'B')} of {_si(comp['capacity_bytes'], 'B')}"
+                         f" ({comp['peak_occupancy']:.1%})")
+            continue
         extra = ""
         if "mac_utilization_while_busy" in comp:
             extra = f"  (MAC utilization while busy {comp['mac_utilization_while_busy']:.1%})"

@@ -87,8 +87,8 @@ def opt(kind: str, default: Any, doc: str = "", **kw) -> Field:
 class Checker:
     """Collects problems over a whole file (or several) before raising."""
 
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
+    def __init__(self, problems=()) -> None:
+        self.problems: list[Problem] = list(problems)
 
     def add(self, where: tuple, path: str, message: str) -> None:
         self.problems.append(Problem(where[0], where[1], path, message))

@@ -23,6 +23,7 @@ class LocDict(dict):
         super().__init__(*args, **kwargs)
         self.origin = origin
         self.key_locations: dict[str, Location] = {}
+        self.problems: list[Problem] = []   # collected while reading (top level only)
 
     def location(self, key: str) -> Location:
         return self.key_locations.get(key, self.origin)
@@ -53,6 +54,7 @@ class _StrictLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.file_name = file_name
         self.problems: list[Problem] = []
+        self.duplicates: list[tuple[LocDict, str, int, int]] = []  # mapping, key, line, first line
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> LocDict:
@@ -65,9 +67,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> LocDict
                                            f"keys must be strings, got {key!r}"))
             continue
         if key in result:
-            first = result.key_locations[key][1]
-            loader.problems.append(Problem(loader.file_name, _line(key_node), key,
-                                           f"duplicate key (first defined on line {first})"))
+            loader.duplicates.append((result, key, _line(key_node), result.key_locations[key][1]))
             continue
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_locations[key] = (loader.file_name, _line(key_node))
@@ -86,8 +86,33 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def parse_text(text: str, file_name: str) -> LocDict:
-    """Parse one YAML document whose top level must be a mapping."""
+def _paths(node, prefix: str, found: dict[int, str]) -> None:
+    if isinstance(node, LocDict):
+        found[id(node)] = prefix
+        for key, value in node.items():
+            _paths(value, f"{prefix}.{key}" if prefix else key, found)
+    elif isinstance(node, LocList):
+        for index, value in enumerate(node):
+            _paths(value, f"{prefix}[{index}]", found)
+
+
+def _duplicate_problems(loader: _StrictLoader, tree) -> list[Problem]:
+    paths: dict[int, str] = {}
+    _paths(tree, "", paths)
+    problems = []
+    for mapping, key, line, first in loader.duplicates:
+        parent = paths.get(id(mapping), "")
+        problems.append(Problem(loader.file_name, line, f"{parent}.{key}" if parent else key,
+                                f"duplicate key (first defined on line {first})"))
+    return problems
+
+
+def parse_text(text: str, file_name: str, collect: bool = False) -> LocDict:
+    """Parse one YAML document whose top level must be a mapping.
+
+    Syntax errors raise at once. Duplicate keys raise too, unless `collect` is
+    set: then they are left in the returned tree's `problems` list so that
+    validation can report them together with everything else."""
     loader = _StrictLoader(text, file_name)
     try:
         data = loader.get_single_data()
@@ -98,10 +123,12 @@ def parse_text(text: str, file_name: str) -> LocDict:
         raise ConfigError([Problem(file_name, line, "", f"not valid YAML: {reason}")]) from None
     finally:
         loader.dispose()
-    if loader.problems:
-        raise ConfigError(loader.problems)
+    problems = loader.problems + _duplicate_problems(loader, data)
     if not isinstance(data, LocDict):
-        raise ConfigError([Problem(file_name, 1, "", "the top level must be a mapping of keys")])
+        raise ConfigError(problems + [Problem(file_name, 1, "", "the top level must be a mapping of keys")])
+    if problems and not collect:
+        raise ConfigError(problems)
+    data.problems = problems
     return data
 
 
@@ -130,12 +157,21 @@ def deep_merge(base: LocDict, override: LocDict) -> LocDict:
 
 
 class LoadedFile:
-    """A YAML file after `extends:` resolution, with the hashes of every file read."""
+    """A YAML file after `extends:` resolution, with the hashes of every file read
+    and the problems found while reading (duplicate keys) for validation to report."""
 
-    def __init__(self, path: Path, tree: LocDict, file_hashes: dict[str, str]):
+    def __init__(self, path: Path, tree: LocDict, file_hashes: dict[str, str], problems=()):
         self.path = path
         self.tree = tree
         self.file_hashes = file_hashes
+        self.problems: list[Problem] = list(problems)
+
+
+def _extends_line(path: Path) -> int | None:
+    for number, line in enumerate(read_file(path).splitlines(), 1):
+        if line.startswith("extends:"):
+            return number
+    return None
 
 
 def load(path: Path, resolve_extends=None, _chain: tuple[Path, ...] = ()) -> LoadedFile:
@@ -144,26 +180,34 @@ def load(path: Path, resolve_extends=None, _chain: tuple[Path, ...] = ()) -> Loa
     path = path.resolve()
     if path in _chain:
         cycle = " -> ".join(str(p) for p in (*_chain, path))
-        raise ConfigError([Problem(str(path), None, "extends", f"circular extends: {cycle}")])
+        raise ConfigError([Problem(str(_chain[-1]), _extends_line(_chain[-1]), "extends",
+                                   f"circular extends: {cycle}")])
     text = read_file(path)
-    tree = parse_text(text, str(path))
+    tree = parse_text(text, str(path), collect=True)
     hashes = {str(path): hashlib.sha256(text.encode()).hexdigest()}
+    where = tree.location("extends")
     parent_name = tree.pop("extends", None)
     if parent_name is None:
-        return LoadedFile(path, tree, hashes)
-    where = tree.location("extends") if "extends" in tree.key_locations else tree.origin
+        return LoadedFile(path, tree, hashes, tree.problems)
     if not isinstance(parent_name, str):
         raise ConfigError([Problem(where[0], where[1], "extends", "must be a file name")])
     candidate = path.parent / parent_name
     if candidate.exists():
         parent_path = candidate
     elif resolve_extends is not None:
-        parent_path = resolve_extends(parent_name)
+        from .errors import ResolveError
+
+        try:
+            parent_path = resolve_extends(parent_name)
+        except ResolveError as exc:
+            reason = str(exc).split(": ", 1)[-1]
+            raise ConfigError([Problem(where[0], where[1], "extends", f"{parent_name!r}: {reason}")]) from None
     else:
         raise ConfigError([Problem(where[0], where[1], "extends", f"no such file {parent_name!r}")])
     parent = load(parent_path, resolve_extends, (*_chain, path))
     tree.key_locations.pop("extends", None)
-    return LoadedFile(path, deep_merge(parent.tree, tree), {**parent.file_hashes, **hashes})
+    return LoadedFile(path, deep_merge(parent.tree, tree), {**parent.file_hashes, **hashes},
+                      parent.problems + tree.problems)
 
 
 def apply_override(tree: LocDict, assignment: str) -> None:

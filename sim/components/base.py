@@ -69,8 +69,10 @@ class Component:
         return {**COMMON_FIELDS, **cls.FIELDS}
 
     @classmethod
-    def cross_check(cls, name: str, params: dict, peers: dict, checker: Checker, where) -> None:
-        """Checks that involve other components (peers: name -> (type_cls, params))."""
+    def cross_check(cls, name: str, params: dict, peers: dict, checker: Checker, node) -> None:
+        """Checks that involve other components (peers: name -> (type_cls, params));
+        `node` is the component's YAML mapping, for locating fields. Only called when
+        this component and the ones it names have no problems of their own."""
 
     def link(self, system) -> None:
         """Resolve references to other components once all are built."""

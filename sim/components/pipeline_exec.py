@@ -23,7 +23,7 @@ def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots
     written = float(store_bytes.sum())
     return OpCost(
         ticks=int(finish),
-        busy_ticks={compute_name: int(busy.sum()), memory_name: int(memory_busy)},
+        busy_ticks={compute_name: int(busy.sum()), memory_name: int(memory_busy), dma.name: int(memory_busy)},
         # Scratchpad traffic counted here is the DMA side only: tiles filled from memory
         # (written) and results drained to memory (read). Operand re-reads by the
         # compute unit across folds are not counted yet.

@@ -36,18 +36,16 @@ class SystolicArray(Component):
     REFERENCES = {"scratchpad": "buffer", "dma": "dma"}
 
     @classmethod
-    def cross_check(cls, name, params, peers, checker: Checker, where) -> None:
-        spad = peers.get(params.get("scratchpad"))
-        if spad is None or spad[0].ROLE != "buffer" or not params.get("rows") or not params.get("cols"):
-            return
-        operand = BYTES_PER_ELEMENT.get(params.get("precision") or "fp16", 2.0)
-        acc = BYTES_PER_ELEMENT.get(params.get("accumulator") or "fp32", 4.0)
-        slots = 2 if spad[1].get("double_buffer", True) else 1
+    def cross_check(cls, name, params, peers, checker: Checker, node) -> None:
+        spad = peers[params["scratchpad"]][1]
+        operand = BYTES_PER_ELEMENT[params["precision"]]
+        acc = BYTES_PER_ELEMENT[params["accumulator"]]
+        slots = 2 if spad["double_buffer"] else 1
         rows, cols = params["rows"], params["cols"]
         smallest = slots * (rows * operand + rows * cols * operand) + cols * acc
-        capacity = spad[1].get("capacity") or 0
-        if capacity and smallest > capacity:
-            checker.add(where, f"components.{name}.scratchpad",
+        capacity = spad["capacity"]
+        if smallest > capacity:
+            checker.add(node.location("scratchpad"), f"components.{name}.scratchpad",
                         f"the smallest tile of a {rows}x{cols} array needs {int(smallest)} bytes "
                         f"({slots} slot(s)), more than the {capacity}-byte scratchpad "
                         f"{params['scratchpad']!r}")
@@ -84,4 +82,5 @@ class SystolicArray(Component):
         cost.peak_macs = rows * cols * self.count * int(round(self.clock.cycles(cost.ticks)))
         cost.detail["compute_cycles"] = int(cycles.sum())
         cost.detail["tile"] = [(c.tm, c.tn, c.tk) for c in schedule.choices[:1]]
+        cost.detail["buffer_peak_bytes"] = max(c.footprint_bytes for c in schedule.choices)
         return cost

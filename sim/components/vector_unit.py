@@ -48,7 +48,7 @@ class VectorUnit(Component):
     REFERENCES = {"scratchpad": "buffer", "dma": "dma"}
 
     @classmethod
-    def cross_check(cls, name, params, peers, checker: Checker, where) -> None:
+    def cross_check(cls, name, params, peers, checker: Checker, node) -> None:
         for table, smallest in (("passes", 1), ("latency_cycles", 0)):
             entries = params.get(table)
             for op, value in (entries or {}).items():
@@ -89,4 +89,5 @@ class VectorUnit(Component):
                             sizes * (outputs * element_bytes), self.count, self.scratchpad.slots,
                             self.dma, self.name, self.scratchpad.name)
         cost.detail["compute_cycles"] = int(cycles.sum())
+        cost.detail["buffer_peak_bytes"] = int(sizes.max() * (inputs + outputs) * element_bytes) * self.scratchpad.slots
         return cost

@@ -209,18 +209,22 @@ def _llm(checker: Checker, tree: LocDict, top: dict, spec_args: dict) -> None:
 
 
 def _check_fit(checker, tree, model: ModelShape, parallel, prompts, generated) -> None:
-    where = (tree.get("parallel") or tree).origin
+    node = tree.get("parallel")
+
+    def where(key):
+        return node.location(key) if isinstance(node, LocDict) and key in node else tree.location("parallel")
+
     tp, pp = parallel["tensor"], parallel["pipeline"]
     if tp and model.kv_heads % tp:
-        checker.add(where, "parallel.tensor", f"{model.kv_heads} KV heads cannot be split over {tp} devices")
+        checker.add(where("tensor"), "parallel.tensor", f"{model.kv_heads} KV heads cannot be split over {tp} devices")
     if tp and model.ffn % tp:
-        checker.add(where, "parallel.tensor", f"FFN size {model.ffn} cannot be split over {tp} devices")
+        checker.add(where("tensor"), "parallel.tensor", f"FFN size {model.ffn} cannot be split over {tp} devices")
     if pp and model.layers % pp:
-        checker.add(where, "parallel.pipeline", f"{model.layers} layers cannot be split into {pp} stages")
+        checker.add(where("pipeline"), "parallel.pipeline", f"{model.layers} layers cannot be split into {pp} stages")
     if prompts and generated:
         longest = max(p + g for p, g in zip(prompts, generated))
         if longest > model.context:
-            checker.add(tree["serving"].origin, "serving",
+            checker.add(tree.location("serving"), "serving",
                         f"prompt + generated tokens reach {longest}, beyond the model's context of {model.context}")
 
 
@@ -246,7 +250,7 @@ def parse_workload(loaded: LoadedFile, overrides: tuple[str, ...] = ()) -> Workl
     tree = loaded.tree
     for assignment in overrides:
         apply_override(tree, assignment)
-    checker = Checker()
+    checker = Checker(loaded.problems)
     top = checker.section(tree, "", WORKLOAD_FIELDS)
     dtypes = checker.section(top["dtypes"] or LocDict(), "dtypes", DTYPE_FIELDS)
     args: dict[str, Any] = {}

@@ -1,0 +1,103 @@
+"""Run a batch of requests through the cycle-level DRAM kernel and summarise it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels import dram as kernel
+from .constraints import COMMANDS
+from .preset import ControllerSpec, DramPreset, compile_dram
+
+FRONTENDS = ("inorder", "unlimited")
+
+
+@dataclass(frozen=True)
+class DramRun:
+    """Outcome of one batch. Cycles are cycles of the DRAM clock (tCK)."""
+
+    preset: DramPreset
+    done_cycle: np.ndarray          # completion cycle of each request (data transferred)
+    arrive_cycle: np.ndarray
+    is_write: np.ndarray
+    command_counts: dict[str, int]
+    row_hits: int
+    row_misses: int
+    row_conflicts: int
+    bus_busy_cycles: np.ndarray     # per channel
+    read_queue_occupancy: float     # mean entries per channel
+    write_queue_occupancy: float
+    active_rank_cycles: int         # sum over ranks of cycles with a bank open
+    last_cycle: int
+    commands: np.ndarray            # (k, 4): cycle, command code, channel, bank (first k commands)
+
+    @property
+    def requests(self) -> int:
+        return int(self.done_cycle.shape[0])
+
+    @property
+    def seconds(self) -> float:
+        return self.last_cycle * self.preset.timing["tCK_ns"] * 1e-9
+
+    @property
+    def bandwidth_bytes_per_s(self) -> float:
+        return self.requests * self.preset.burst_bytes / self.seconds if self.last_cycle else 0.0
+
+    @property
+    def latency_cycles(self) -> np.ndarray:
+        return self.done_cycle - self.arrive_cycle
+
+    @property
+    def row_hit_rate(self) -> float:
+        total = self.row_hits + self.row_misses + self.row_conflicts
+        return self.row_hits / total if total else 0.0
+
+    def energy_pj(self) -> dict[str, float] | None:
+        """Command energy plus background energy (IDD2N when all banks of a rank are
+        precharged, IDD3N while any is open), from the preset's currents."""
+        if self.preset.power is None:
+            return None
+        compiled = compile_dram(self.preset, ControllerSpec())
+        commands = sum(self.command_counts[name] * compiled.energy_pj[i] for i, name in enumerate(COMMANDS))
+        ranks = self.preset.org["channels"] * self.preset.org["ranks"]
+        tck_ns = self.preset.timing["tCK_ns"]
+        idle_rank_cycles = ranks * self.last_cycle - self.active_rank_cycles
+        background = (compiled.background_mw[0] * idle_rank_cycles + compiled.background_mw[1]
+                      * self.active_rank_cycles) * tck_ns     # mW x ns = pJ
+        return {"commands": float(commands), "background": float(background),
+                "total": float(commands + background)}
+
+
+def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cycle, address, is_write,
+                      frontend: str = "unlimited", trace_commands: int = 0,
+                      cycle_limit: int = 1 << 60) -> DramRun:
+    """Requests (arrival cycle, byte address, read/write) in arrival order -> DramRun.
+
+    `inorder` hands the controller at most one request per cycle in order and
+    stalls when the target queue is full (DRAMsim3's trace front end);
+    `unlimited` hands every arrived request to its channel's queue while it has room."""
+    if frontend not in FRONTENDS:
+        raise ValueError(f"frontend must be one of {FRONTENDS}")
+    arrive = np.ascontiguousarray(arrive_cycle, np.int64)
+    if arrive.size and np.any(np.diff(arrive) < 0):
+        order = np.argsort(arrive, kind="stable")
+        arrive, address, is_write = arrive[order], np.asarray(address)[order], np.asarray(is_write)[order]
+    addr = np.ascontiguousarray(address, np.int64)
+    writes = np.ascontiguousarray(is_write, np.bool_)
+    compiled = compile_dram(preset, controller)
+    trace = np.zeros((trace_commands, 4), np.int64)
+    done, stats, last = kernel.simulate_dram(arrive, addr, writes, compiled.org, compiled.rules, compiled.scalars,
+                                             compiled.mapping, frontend == "unlimited", np.int64(cycle_limit),
+                                             trace)
+    channels = preset.org["channels"]
+    cycles = max(int(last), 1)
+    return DramRun(
+        preset=preset, done_cycle=done, arrive_cycle=arrive, is_write=writes,
+        command_counts={name: int(stats[i]) for i, name in enumerate(COMMANDS)},
+        row_hits=int(stats[kernel.STAT_HIT]), row_misses=int(stats[kernel.STAT_MISS]),
+        row_conflicts=int(stats[kernel.STAT_CONFLICT]),
+        bus_busy_cycles=stats[kernel.STAT_BUS:kernel.STAT_BUS + channels].copy(),
+        read_queue_occupancy=stats[kernel.STAT_RQ_OCC] / (cycles * channels),
+        write_queue_occupancy=stats[kernel.STAT_WQ_OCC] / (cycles * channels),
+        active_rank_cycles=int(stats[kernel.STAT_ACTIVE]), last_cycle=int(last),
+        commands=trace[: int(stats[kernel.STAT_TRACED])].copy())

@@ -1,0 +1,53 @@
+"""The DRAM model against physical bounds of HBM2 (docs/validation.md)."""
+import numpy as np
+import pytest
+
+from accsim.memory.preset import ControllerSpec, load_preset
+from accsim.memory.simulate import simulate_requests
+
+pytestmark = pytest.mark.golden
+HBM2 = load_preset("hbm2")
+T = HBM2.timing
+N = 100_000
+
+
+def reads(addresses):
+    addresses = np.asarray(addresses, np.int64)
+    return simulate_requests(HBM2, ControllerSpec(), np.zeros(addresses.size, np.int64), addresses,
+                             np.zeros(addresses.size, bool))
+
+
+def test_sequential_stream_reaches_the_refresh_bound():
+    run = reads(np.arange(N) * 64)
+    bound = HBM2.peak_bytes_per_s * (1 - T["tRFC"] / T["tREFI"])
+    assert run.bandwidth_bytes_per_s >= 0.97 * bound
+    assert run.bandwidth_bytes_per_s <= HBM2.peak_bytes_per_s
+
+
+def test_sequential_hit_rate_is_one_miss_per_row():
+    run = reads(np.arange(N) * 64)
+    expected = 1 - 64 / HBM2.org["row_bytes"]
+    assert run.row_hit_rate == pytest.approx(expected, abs=0.002)
+
+
+def test_random_reads_are_activate_bound():
+    rng = np.random.default_rng(1)
+    run = reads(rng.integers(0, HBM2.capacity_bytes // 64, N) * 64)
+    # at most four ACTs per tFAW per channel, one 64-byte read per ACT
+    faw_bound = HBM2.org["channels"] * 4 * 64 / (T["tFAW"] * T["tCK_ns"] * 1e-9)
+    assert run.bandwidth_bytes_per_s <= faw_bound
+    assert run.bandwidth_bytes_per_s >= 0.85 * faw_bound * (1 - T["tRFC"] / T["tREFI"])
+    assert run.row_hit_rate < 0.01
+
+
+def test_same_bank_row_stride_costs_trc_per_request():
+    row_stride = HBM2.org["row_bytes"] * HBM2.org["channels"] * HBM2.org["bankgroups"] * HBM2.org["banks_per_group"]
+    run = reads(np.arange(2000) * row_stride)
+    per_request = run.last_cycle / 2000
+    assert T["tRC"] <= per_request <= 1.1 * T["tRC"]
+    assert run.row_hits == 0 and run.row_conflicts + run.row_misses == 2000   # refresh turns a few conflicts into misses
+
+
+def test_read_latency_of_an_idle_row_miss():
+    run = reads([0])
+    assert run.latency_cycles[0] == T["tRCDRD"] + T["CL"] + HBM2.burst_cycles

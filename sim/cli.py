@@ -44,6 +44,18 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate YAML files without simulating")
     check.add_argument("files", nargs="+", help="architecture or workload files (or bundled names)")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    mem = sub.add_parser("mem", help="run a DRAM request trace through the cycle-level memory model")
+    mem.add_argument("preset", help="DRAM preset: a bundled name (hbm2, ddr4-3200, ...) or a preset YAML file")
+    mem.add_argument("trace", help="request trace (DRAMsim3: '0xADDR READ|WRITE CYCLE'; Ramulator: '0xADDR R|W' "
+                                   "or 'LD|ST 0xADDR')")
+    mem.add_argument("--frontend", choices=("inorder", "unlimited"), default="inorder",
+                     help="inorder: at most one request per cycle in trace order (DRAMsim3's trace front end); "
+                          "unlimited: as many as the queues accept")
+    mem.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="controller setting, e.g. page_policy=closed, address_mapping=ro-ba-bg-ra-co-ch, "
+                          "row_hit_cap=8, read_queue=64, refresh=per_bank; repeatable")
+    mem.add_argument("--json", action="store_true", help="print the summary as JSON")
+    mem.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -52,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import AccsimError
 
     try:
-        return {"run": _run, "list": _list, "check": _check}[args.command](args)
+        return {"run": _run, "list": _list, "check": _check, "mem": _mem}[args.command](args)
     except AccsimError as exc:
         if args.debug:
             raise
@@ -120,6 +132,25 @@ def _run(args) -> int:
         print(format_summary(result.summary))
     if args.out and not args.json:
         print(f"\nwrote {Path(args.out) / 'summary.json'} and {Path(args.out) / 'ops.csv'}")
+    return EXIT_OK
+
+
+def _mem(args) -> int:
+    import json
+
+    from .memory.preset import check_controller, controller_from, load_preset, parse_controller_overrides
+    from .memory.report import format_mem_summary, mem_summary
+    from .memory.simulate import simulate_requests
+    from .memory.trace import parse_trace
+
+    preset = load_preset(args.preset)
+    controller = controller_from(parse_controller_overrides(args.overrides))
+    check_controller(controller, preset, ("--set", None))
+    trace = parse_trace(args.trace)
+    result = simulate_requests(preset, controller, trace.arrive_cycle, trace.address, trace.is_write,
+                               frontend=args.frontend)
+    summary = mem_summary(result, trace.format, args.frontend)
+    print(json.dumps(summary, indent=2) if args.json else format_mem_summary(summary))
     return EXIT_OK
 
 

@@ -169,6 +169,19 @@ def load_preset(name: str) -> DramPreset:
     return parse_preset(load(path))
 
 
+def parse_controller_overrides(assignments) -> dict:
+    """`key=value` strings -> validated controller values (defaults for the rest)."""
+    from ..yamlio import apply_override
+
+    tree = LocDict(origin=("--set", None))
+    for assignment in assignments:
+        apply_override(tree, assignment)
+    checker = Checker()
+    values = checker.section(tree, "", CONTROLLER_FIELDS)
+    checker.raise_if_any()
+    return values
+
+
 def controller_from(values: dict) -> ControllerSpec:
     return ControllerSpec(**{k: values[k] for k in CONTROLLER_FIELDS if k in values})
 

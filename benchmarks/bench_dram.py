@@ -1,0 +1,60 @@
+"""Trace-mode speed of the DRAM model (requests per second per core).
+
+    python benchmarks/bench_dram.py [--requests 1000000]
+
+Generates seeded traces on HBM2 (uniform random reads; sequential reads),
+writes the random one as a DRAMsim3-format file and times its parsing, then
+times the kernel alone (after a warm-up run that loads or compiles it). The
+baseline measured in the same run is the sequential stream.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from accsim.memory.preset import ControllerSpec, load_preset
+from accsim.memory.simulate import simulate_requests
+from accsim.memory.trace import parse_trace
+
+
+def timed(preset, address, frontend):
+    began = time.perf_counter()
+    run = simulate_requests(preset, ControllerSpec(), np.arange(address.size), address,
+                            np.zeros(address.size, bool), frontend=frontend)
+    return time.perf_counter() - began, run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=1_000_000)
+    args = parser.parse_args()
+    preset = load_preset("hbm2")
+    rng = np.random.default_rng(0)
+    random = rng.integers(0, preset.capacity_bytes // 64, args.requests) * 64
+    sequential = np.arange(args.requests, dtype=np.int64) * 64
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "random.trace"
+        path.write_text("".join(f"0x{a:x} READ {i}\n" for i, a in enumerate(random)))
+        began = time.perf_counter()
+        trace = parse_trace(path)
+        parse_seconds = time.perf_counter() - began
+    assert np.array_equal(trace.address, random)
+    timed(preset, random[:1000], "inorder")                     # warm-up: load or compile the kernel
+    print(f"parse {args.requests:,}-line DRAMsim3 trace: {parse_seconds:.2f} s")
+    results = {}
+    for label, address in (("random", random), ("sequential", sequential)):
+        for frontend in ("inorder", "unlimited"):
+            seconds, run = timed(preset, address, frontend)
+            results[label, frontend] = seconds
+            print(f"{label:<10} {frontend:<9} {args.requests / seconds / 1e6:5.2f} M requests/s  "
+                  f"({seconds:.2f} s; {run.bandwidth_bytes_per_s / 1e9:6.1f} GB/s, hit rate {run.row_hit_rate:.1%})")
+    ratio = results["random", "inorder"] / results["sequential", "inorder"]
+    print(f"random / sequential wall-time ratio (in-order front end): {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,10 +7,15 @@ from accsim.kernels.pipeline import run_tile_pipeline
 pytestmark = pytest.mark.timing
 
 
-def _run(units, load, compute, store, n_units=1, slots=2, ticks_per_byte=1.0, latency=0, setup=0):
+NONE = np.zeros(0, np.int64)
+
+
+def _run(units, load, compute, store, n_units=1, slots=2, ticks_per_byte=1.0, latency=0, setup=0,
+         load_service=NONE, store_service=NONE):
     return run_tile_pipeline(np.asarray(units, np.int64), np.asarray(load, np.float64),
                              np.asarray(compute, np.int64), np.asarray(store, np.float64),
-                             n_units, slots, ticks_per_byte, latency, setup)
+                             n_units, slots, ticks_per_byte, latency, setup,
+                             np.asarray(load_service, np.int64), np.asarray(store_service, np.int64))[:4]
 
 
 def test_single_tile_is_load_latency_compute_store():
@@ -69,7 +74,7 @@ def test_no_jit_matches_jit(tmp_path):
                 compute=rng.integers(1, 400, 40).tolist(), store=rng.integers(0, 200, 40).tolist())
     code = ("import json,sys,numpy as np; from accsim.kernels.pipeline import run_tile_pipeline as r;"
             "a=json.loads(sys.argv[1]); f,b,m,e=r(np.array(a['units'],np.int64),np.array(a['load'],float),"
-            "np.array(a['compute'],np.int64),np.array(a['store'],float),3,2,0.7,5,2);"
+            "np.array(a['compute'],np.int64),np.array(a['store'],float),3,2,0.7,5,2,np.zeros(0,np.int64),np.zeros(0,np.int64))[:4];"
             "print(json.dumps([int(f),b.tolist(),int(m),e.tolist()]))")
     outputs = []
     for disable in ("0", "1"):
@@ -78,3 +83,19 @@ def test_no_jit_matches_jit(tmp_path):
                               capture_output=True, text=True, check=True)
         outputs.append(json.loads(done.stdout))
     assert outputs[0] == outputs[1]
+
+
+def test_measured_service_times_replace_the_shared_port():
+    # Two units, each load measured at 50 ticks (contention already inside): no queueing on a port.
+    finish, _, memory_busy, ends = _run([0, 1], [100, 100], [10, 10], [0, 0], n_units=2,
+                                        load_service=[50, 50], store_service=[0, 0])
+    assert sorted(ends) == [60, 60]
+    assert memory_busy == 100 and finish == 60
+
+
+def test_transfer_start_ticks_are_reported():
+    out = run_tile_pipeline(np.array([0, 0], np.int64), np.array([10.0, 10.0]), np.array([100, 100], np.int64),
+                            np.array([5.0, 5.0]), 1, 1, 1.0, 0, 0, NONE, NONE)
+    load_start, store_start = out[4], out[5]
+    assert load_start.tolist() == [0, 110]          # single slot: second load after the first compute
+    assert store_start.tolist() == [120, 220]     # tile 0 store waits: the tied load goes first

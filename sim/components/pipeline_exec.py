@@ -14,10 +14,11 @@ from .base import OpCost
 def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots: int, dma,
                  compute_name: str, buffer_name: str) -> OpCost:
     ticks_per_byte, latency, setup = dma.transfer_model()
-    finish, busy, memory_busy, _ = run_tile_pipeline(
+    none = np.zeros(0, np.int64)
+    finish, busy, memory_busy, _, _, _ = run_tile_pipeline(
         np.ascontiguousarray(unit, np.int64), np.ascontiguousarray(load_bytes, np.float64),
         np.ascontiguousarray(compute_ticks, np.int64), np.ascontiguousarray(store_bytes, np.float64),
-        units, slots, ticks_per_byte, latency, setup)
+        units, slots, ticks_per_byte, latency, setup, none, none)
     memory_name = dma.memory.name
     read = float(load_bytes.sum())
     written = float(store_bytes.sum())

@@ -6,6 +6,11 @@ memory into a scratchpad slot, compute, store the results. With `slots` = 2
 it waits for the compute to finish. All units' loads and stores go through one
 first-come-first-served memory server with a bandwidth and a pipelined latency,
 so units contend for bandwidth. Times are integer picosecond ticks.
+
+When `load_service` / `store_service` hold one duration per tile (a memory
+model measured them, contention included), transfers take exactly those
+durations from their start and the shared port is not used; otherwise pass
+empty arrays.
 """
 from __future__ import annotations
 
@@ -22,13 +27,16 @@ def _transfer_end(ready, start_free, nbytes, ticks_per_byte, setup_ticks):
 
 @njit(cache=True)
 def run_tile_pipeline(unit_of_tile, load_bytes, compute_ticks, store_bytes, n_units, slots,
-                      ticks_per_byte, latency_ticks, setup_ticks):
+                      ticks_per_byte, latency_ticks, setup_ticks, load_service, store_service):
     """Simulate the tiles; tiles of one unit run in array order.
 
     Returns (finish_tick, compute_busy_ticks per unit, memory_busy_ticks,
-    compute_end per tile).
+    compute_end per tile, load start tick per tile, store start tick per tile).
     """
     n_tiles = unit_of_tile.shape[0]
+    fixed = load_service.shape[0] == n_tiles and store_service.shape[0] == n_tiles and n_tiles > 0
+    load_start = np.full(n_tiles, -1, np.int64)
+    store_start = np.full(n_tiles, -1, np.int64)
     # Per-unit tile lists in order (CSR layout).
     counts = np.zeros(n_units, np.int64)
     for t in range(n_tiles):
@@ -73,14 +81,19 @@ def run_tile_pipeline(unit_of_tile, load_bytes, compute_ticks, store_bytes, n_un
         u = best_unit
         if best_is_load:
             t = order[offsets[u] + next_load[u]]
-            start, memory_free_new = _transfer_end(best_ready, memory_free, load_bytes[t],
-                                                   ticks_per_byte, setup_ticks)
-            if load_bytes[t] > 0:
+            if load_bytes[t] <= 0:
+                arrived = best_ready
+            elif fixed:
+                load_start[t] = best_ready
+                arrived = best_ready + load_service[t]
+                memory_busy += load_service[t]
+            else:
+                start, memory_free_new = _transfer_end(best_ready, memory_free, load_bytes[t],
+                                                       ticks_per_byte, setup_ticks)
+                load_start[t] = start
                 memory_busy += memory_free_new - start
                 memory_free = memory_free_new
                 arrived = memory_free_new + latency_ticks
-            else:
-                arrived = best_ready
             begin = max(arrived, last_compute_end[u])
             compute_end[t] = begin + compute_ticks[t]
             last_compute_end[u] = compute_end[t]
@@ -89,12 +102,17 @@ def run_tile_pipeline(unit_of_tile, load_bytes, compute_ticks, store_bytes, n_un
             next_load[u] += 1
         else:
             t = order[offsets[u] + next_store[u]]
-            if store_bytes[t] > 0:
+            if store_bytes[t] > 0 and fixed:
+                store_start[t] = best_ready
+                memory_busy += store_service[t]
+                finish = max(finish, best_ready + store_service[t])
+            elif store_bytes[t] > 0:
                 start, memory_free_new = _transfer_end(best_ready, memory_free, store_bytes[t],
                                                        ticks_per_byte, setup_ticks)
+                store_start[t] = start
                 memory_busy += memory_free_new - start
                 memory_free = memory_free_new
                 finish = max(finish, memory_free_new + latency_ticks)
             next_store[u] += 1
         remaining -= 1
-    return finish, busy, memory_busy, compute_end
+    return finish, busy, memory_busy, compute_end, load_start, store_start

@@ -51,3 +51,15 @@ def test_same_bank_row_stride_costs_trc_per_request():
 def test_read_latency_of_an_idle_row_miss():
     run = reads([0])
     assert run.latency_cycles[0] == T["tRCDRD"] + T["CL"] + HBM2.burst_cycles
+
+
+@pytest.mark.parametrize("name", __import__("accsim").memory.preset.preset_names())
+def test_every_preset_streams_near_its_refresh_bound(name):
+    """Sequential reads with bank groups interleaved (so tCCD_L never binds) reach
+    at least 85% of peak x (1 - tRFC / tREFI) on every bundled standard."""
+    preset = load_preset(name)
+    n = 40_000
+    run = simulate_requests(preset, ControllerSpec(address_mapping="ro-ra-ba-co-ch-bg"), np.zeros(n, np.int64),
+                            np.arange(n, dtype=np.int64) * 64, np.zeros(n, bool))
+    bound = preset.peak_bytes_per_s * (1 - preset.timing["tRFC"] / preset.timing["tREFI"])
+    assert 0.85 * bound <= run.bandwidth_bytes_per_s <= preset.peak_bytes_per_s

@@ -48,7 +48,7 @@ Q_ROW, Q_RANK, Q_BG, Q_BANK, Q_WRITE, Q_DONE, Q_CHAN = range(7)
 E_IDX, E_ROW, E_RANK, E_BG, E_BANK, E_STATE = range(6)
 NE = 6
 # bank fields, rank fields
-B_ROW, B_STREAK, B_WANTED, B_CONFLICT = range(4)
+B_ROW, B_STREAK, B_WANTED, B_CONFLICT, B_SEEN = range(5)
 R_OPEN, R_FAW, R_FAWPOS, R_DUE, R_NEXTBANK, R_CHANGE = 0, 1, 5, 6, 7, 8
 # channel fields
 C_RQLEN, C_WQLEN, C_DRAIN = range(3)
@@ -178,7 +178,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         rule_start[cmd + 1] += rule_start[cmd]
 
     ok = np.zeros((channels, chan_slot + 1, NCMD), np.int64)
-    bank_st = np.zeros((channels, banks, 4), np.int64)
+    bank_st = np.zeros((channels, banks, 5), np.int64)
     bank_st[:, :, B_ROW] = -1
     rank_st = np.zeros((channels, ranks, 9), np.int64)
     rank_st[:, :, R_FAW:R_FAW + 4] = -1
@@ -340,6 +340,10 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 # 5. pass 2: oldest request whose ACT or PRE may issue
                 for k in range(length):
                     b, r = queues[c, w, k, E_BANK], queues[c, w, k, E_RANK]
+                    # only the oldest request of a bank can need its ACT or PRE first
+                    if bank_st[c, b, B_SEEN] == now + 1:
+                        continue
+                    bank_st[c, b, B_SEEN] = now + 1
                     open_row = bank_st[c, b, B_ROW]
                     if open_row == queues[c, w, k, E_ROW] or (r == blocked_rank and (blocked_bank < 0 or blocked_bank == b)):
                         continue

@@ -144,10 +144,15 @@ def read_file(path: Path) -> str:
 
 
 def deep_merge(base: LocDict, override: LocDict) -> LocDict:
-    """Mappings merge key by key; anything else in `override` replaces `base`."""
+    """Mappings merge key by key; anything else in `override` replaces `base`; a key
+    set to null (`~`) in `override` removes the key inherited from `base`."""
     merged = LocDict(base, origin=override.origin)
     merged.key_locations = dict(base.key_locations)
     for key, value in override.items():
+        if value is None and key in merged:
+            del merged[key]
+            merged.key_locations.pop(key, None)
+            continue
         if isinstance(value, LocDict) and isinstance(merged.get(key), LocDict):
             merged[key] = deep_merge(merged[key], value)
         else:

@@ -171,3 +171,48 @@ def test_row_hit_cap_lets_a_waiting_conflict_through(tmp_path):
     kinds = [k for _, k, _ in log]
     # after the miss and 3 hits (cap), the waiting conflict gets its PRE before the other hits
     assert kinds[:6] == ["ACT", "RD", "RD", "RD", "PRE", "ACT"]
+
+
+def test_hit_cap_with_a_younger_conflict_does_not_deadlock(tmp_path):
+    """The waiting conflict is younger than the capped hits; it must still get its PRE
+    (regression: the scheduler once let the capped hit speak for the whole bank)."""
+    p = preset(tmp_path)
+    hits = [(0, address(row=0, column=c), False) for c in range(8)]
+    controller = ControllerSpec(address_mapping=MAPPING, refresh="none", row_hit_cap=2)
+    log, result = run(p, hits + [(1, address(row=1), False)] + [(2, address(row=0, column=9), False)], controller)
+    assert (result.done_cycle > 0).all()
+    kinds = [k for _, k, _ in log]
+    assert kinds.index("PRE") < len(kinds) - 2
+
+
+def test_write_drain_is_not_held_by_read_hits(tmp_path):
+    """While draining writes, a read hit on an open row does not keep a conflicting
+    write waiting forever (regression: the deadlock needed refresh to break it)."""
+    p = preset(tmp_path)
+    controller = ControllerSpec(address_mapping=MAPPING, refresh="none", write_high_watermark=0.1,
+                                write_low_watermark=0.0, read_queue=4, write_queue=8)
+    requests = [(0, address(row=0, column=c), False) for c in range(4)]
+    requests += [(1, address(row=1, column=c), True) for c in range(8)]
+    _, result = run(p, requests, controller)
+    assert (result.done_cycle > 0).all()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_mixes_always_complete(tmp_path, seed):
+    """Random read/write mixes on few banks and rows, small queues, every policy:
+    every request completes, reads never before CL + burst after their arrival."""
+    rng = np.random.default_rng(seed)
+    p = preset(tmp_path, ranks=int(rng.choice([1, 2])))
+    ranks = p.org["ranks"]
+    n = 300
+    requests = sorted((int(rng.integers(0, 400)),
+                       address(row=int(rng.integers(0, 3)), rank=int(rng.integers(0, ranks)), bg=int(rng.integers(0, 2)),
+                               bank=int(rng.integers(0, 2)), column=int(rng.integers(0, 16)), ranks=ranks),
+                       bool(rng.random() < 0.4)) for _ in range(n))
+    controller = ControllerSpec(address_mapping=MAPPING, read_queue=int(rng.integers(2, 9)),
+                                write_queue=int(rng.integers(2, 9)), write_high_watermark=0.6, write_low_watermark=0.2,
+                                row_hit_cap=int(rng.integers(1, 5)), page_policy=str(rng.choice(["open", "closed"])),
+                                refresh=str(rng.choice(["none", "all_bank"])))
+    _, result = run(p, requests, controller, frontend=str(rng.choice(["inorder", "unlimited"])))
+    latency = result.latency_cycles
+    assert (latency[~result.is_write] >= 11 + 4).all() and (latency[result.is_write] >= 5 + 4).all()

@@ -77,7 +77,8 @@ class SystolicArray(Component):
                                 schedule.m, schedule.n, schedule.k, self.params["preload_overlap"])
         ticks = self.clock.ticks_array(cycles)
         cost = run_schedule(schedule.unit, schedule.load_bytes, ticks, schedule.store_bytes,
-                            self.count, self.scratchpad.slots, self.dma, self.name, self.scratchpad.name)
+                            self.count, self.scratchpad.slots, self.dma, self.name, self.scratchpad.name,
+                            key=repr(op.signature()))
         cost.macs = int(sum(m * n * k for m, n, k in op.gemms))
         cost.peak_macs = rows * cols * self.count * int(round(self.clock.cycles(cost.ticks)))
         cost.detail["compute_cycles"] = int(cycles.sum())

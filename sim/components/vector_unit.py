@@ -87,7 +87,7 @@ class VectorUnit(Component):
         unit = np.arange(sizes.shape[0], dtype=np.int64) % self.count
         cost = run_schedule(unit, sizes * (inputs * element_bytes), self.clock.ticks_array(cycles),
                             sizes * (outputs * element_bytes), self.count, self.scratchpad.slots,
-                            self.dma, self.name, self.scratchpad.name)
+                            self.dma, self.name, self.scratchpad.name, key=repr(op.signature()))
         cost.detail["compute_cycles"] = int(cycles.sum())
         cost.detail["buffer_peak_bytes"] = int(sizes.max() * (inputs + outputs) * element_bytes) * self.scratchpad.slots
         return cost

@@ -40,15 +40,16 @@ S_BANK, S_BG, S_RANK, S_CHANNEL, S_OTHER = 0, 1, 2, 3, 4
  ROWBITS, BANKBITS) = range(18)
 NEVER = np.int64(1) << np.int64(60)
 # stats layout: command counts, then counters, then bus busy cycles per channel
-STAT_HIT, STAT_MISS, STAT_CONFLICT, STAT_RQ_OCC, STAT_WQ_OCC, STAT_ACTIVE, STAT_TRACED = 9, 10, 11, 12, 13, 14, 15
-STAT_BUS = 16
+STAT_HIT, STAT_MISS, STAT_CONFLICT, STAT_RQ_OCC, STAT_WQ_OCC, STAT_ACTIVE, STAT_TRACED, STAT_STALLED = range(9, 17)
+STAT_BUS = 17
 # request fields (rows of the req array)
 Q_ROW, Q_RANK, Q_BG, Q_BANK, Q_WRITE, Q_DONE, Q_CHAN = range(7)
 # queue entry fields (copied in at enqueue, so the scheduler's scans stay in cache)
 E_IDX, E_ROW, E_RANK, E_BG, E_BANK, E_STATE = range(6)
 NE = 6
 # bank fields, rank fields
-B_ROW, B_STREAK, B_WANTED, B_CONFLICT, B_SEEN = range(5)
+# B_WANTED / B_CONFLICT count requests of both queues, *_W those of the write queue alone
+B_ROW, B_STREAK, B_WANTED, B_CONFLICT, B_SEEN, B_WANTED_W, B_CONFLICT_W = range(7)
 R_OPEN, R_FAW, R_FAWPOS, R_DUE, R_NEXTBANK, R_CHANGE = 0, 1, 5, 6, 7, 8
 # channel fields
 C_RQLEN, C_WQLEN, C_DRAIN = range(3)
@@ -116,15 +117,19 @@ def _set_open(bank_st, rank_st, stats, queues, chan_st, c, bank, rank, new_row, 
         rank_st[c, rank, R_OPEN] += 1 if new_row >= 0 else -1
     bank_st[c, bank, B_ROW] = new_row
     bank_st[c, bank, B_WANTED] = 0
+    bank_st[c, bank, B_WANTED_W] = 0
     bank_st[c, bank, B_CONFLICT] = 0
+    bank_st[c, bank, B_CONFLICT_W] = 0
     if new_row >= 0:
         for q in range(2):
             for k in range(chan_st[c, q]):
                 if queues[c, q, k, E_BANK] == bank:
                     if queues[c, q, k, E_ROW] == new_row:
                         bank_st[c, bank, B_WANTED] += 1
+                        bank_st[c, bank, B_WANTED_W] += q
                     else:
                         bank_st[c, bank, B_CONFLICT] += 1
+                        bank_st[c, bank, B_CONFLICT_W] += q
 
 
 @njit(cache=True, inline="always")
@@ -132,8 +137,10 @@ def _enqueue(queues, chan_st, req, bank_st, c, w, i):
     b, row = req[Q_BANK, i], req[Q_ROW, i]
     if bank_st[c, b, B_ROW] == row:
         bank_st[c, b, B_WANTED] += 1
+        bank_st[c, b, B_WANTED_W] += w
     elif bank_st[c, b, B_ROW] >= 0:
         bank_st[c, b, B_CONFLICT] += 1
+        bank_st[c, b, B_CONFLICT_W] += w
     k = chan_st[c, w]
     queues[c, w, k, E_IDX] = i
     queues[c, w, k, E_ROW] = req[Q_ROW, i]
@@ -178,7 +185,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         rule_start[cmd + 1] += rule_start[cmd]
 
     ok = np.zeros((channels, chan_slot + 1, NCMD), np.int64)
-    bank_st = np.zeros((channels, banks, 5), np.int64)
+    bank_st = np.zeros((channels, banks, 7), np.int64)
     bank_st[:, :, B_ROW] = -1
     rank_st = np.zeros((channels, ranks, 9), np.int64)
     rank_st[:, :, R_FAW:R_FAW + 4] = -1
@@ -309,7 +316,9 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                         continue
                     if r == blocked_rank and (blocked_bank < 0 or blocked_bank == b):
                         continue
-                    if bank_st[c, b, B_STREAK] >= scalars[HITCAP] and bank_st[c, b, B_CONFLICT]:
+                    # the hit cap yields to a waiting conflict of the queue being served
+                    conflicts_here = bank_st[c, b, B_CONFLICT_W] if w else bank_st[c, b, B_CONFLICT] - bank_st[c, b, B_CONFLICT_W]
+                    if bank_st[c, b, B_STREAK] >= scalars[HITCAP] and conflicts_here > 0:
                         continue
                     cmd = WR if w else RD
                     if scalars[CLOSED] and bank_st[c, b, B_WANTED] <= 1:
@@ -325,6 +334,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                     stats[STAT_BUS + c] += scalars[TBURST]
                     bank_st[c, b, B_STREAK] += 1
                     bank_st[c, b, B_WANTED] -= 1
+                    bank_st[c, b, B_WANTED_W] -= w
                     state = queues[c, w, k, E_STATE]
                     stats[STAT_CONFLICT if state & 2 else (STAT_MISS if state & 1 else STAT_HIT)] += 1
                     if cmd == RDA or cmd == WRA:
@@ -340,13 +350,13 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 # 5. pass 2: oldest request whose ACT or PRE may issue
                 for k in range(length):
                     b, r = queues[c, w, k, E_BANK], queues[c, w, k, E_RANK]
-                    # only the oldest request of a bank can need its ACT or PRE first
-                    if bank_st[c, b, B_SEEN] == now + 1:
-                        continue
-                    bank_st[c, b, B_SEEN] = now + 1
                     open_row = bank_st[c, b, B_ROW]
                     if open_row == queues[c, w, k, E_ROW] or (r == blocked_rank and (blocked_bank < 0 or blocked_bank == b)):
                         continue
+                    # the oldest request of a bank that needs an ACT or PRE speaks for all younger ones
+                    if bank_st[c, b, B_SEEN] == now + 1:
+                        continue
+                    bank_st[c, b, B_SEEN] = now + 1
                     g, rs = bg0 + queues[c, w, k, E_BG], rank0 + r
                     if open_row < 0:
                         t = max(max(ok[c, b, ACT], ok[c, g, ACT]), max(ok[c, rs, ACT], ok[c, chan_slot, ACT]))
@@ -364,7 +374,10 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                         queues[c, w, k, E_STATE] |= 1
                         issued, when = 0, now
                         break
-                    if bank_st[c, b, B_WANTED] > 0 and bank_st[c, b, B_STREAK] < scalars[HITCAP]:
+                    # keep a row open while the queue being served still has hits for it (the
+                    # other queue's hits do not hold it: they cannot issue during this phase)
+                    wanted_here = bank_st[c, b, B_WANTED_W] if w else bank_st[c, b, B_WANTED] - bank_st[c, b, B_WANTED_W]
+                    if wanted_here > 0 and bank_st[c, b, B_STREAK] < scalars[HITCAP]:
                         continue
                     t = max(max(ok[c, b, PRE], ok[c, g, PRE]), max(ok[c, rs, PRE], ok[c, chan_slot, PRE]))
                     if t > now:
@@ -401,7 +414,10 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 c, w = req[Q_CHAN, head], req[Q_WRITE, head]
                 if chan_st[c, w] < qcap[w] and arrive[head] < wake:
                     wake = arrive[head]
-            if now < wake < NEVER:
+            if wake >= NEVER:
+                stats[STAT_STALLED] = 1       # nothing can ever issue again: report instead of spinning
+                break
+            if now < wake:
                 step = wake - now
         for c in range(channels):
             stats[STAT_RQ_OCC] += chan_st[c, C_RQLEN] * step

@@ -89,6 +89,9 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
     done, stats, last = kernel.simulate_dram(arrive, addr, writes, compiled.org, compiled.rules, compiled.scalars,
                                              compiled.mapping, frontend == "unlimited", np.int64(cycle_limit),
                                              trace)
+    if stats[kernel.STAT_STALLED]:
+        raise RuntimeError(f"DRAM controller stalled at cycle {int(last)} with requests pending "
+                           "(a scheduling deadlock: please report it with the trace)")
     channels = preset.org["channels"]
     cycles = max(int(last), 1)
     return DramRun(

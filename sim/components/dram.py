@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import replace
+from types import MappingProxyType
 
 import numpy as np
 
 from ..clock import TICKS_PER_SECOND
-from ..memory.preset import (CONTROLLER_FIELDS, REQUEST_BYTES, ControllerSpec, check_controller, controller_from,
-                             load_preset)
+from ..memory.preset import CONTROLLER_FIELDS, REQUEST_BYTES, check_controller, controller_from, load_preset
 from ..memory.simulate import simulate_requests
 from ..schema import Checker, opt, req
 from .base import CLOCK_FIELD, Component, register
@@ -40,22 +41,33 @@ class Dram(Component):
         "channels": opt("int", 0, "channels in all (0: the preset's); e.g. 32 for four 8-channel HBM2 stacks",
                         minimum=0),
         "refinements": opt("int", 2, "re-timing passes of the pipeline with measured transfer times", minimum=1),
-        **{name: field for name, field in CONTROLLER_FIELDS.items()},
+        **CONTROLLER_FIELDS,
         "clock": CLOCK_FIELD,
     }
 
     @classmethod
     def cross_check(cls, name, params, peers, checker: Checker, node) -> None:
-        from ..errors import AccsimError
+        """The channel count must be a power of two, the preset must load and the
+        controller settings must suit it; every problem is reported."""
+        from ..errors import ConfigError, ResolveError
 
+        path = f"components.{name}."
+        channels = params["channels"]
+        if channels & (channels - 1):
+            checker.add(node.location("channels"), path + "channels", f"must be a power of two, got {channels}")
+            return
         try:
             preset = _preset(params)
-            check_controller(controller_from(params), preset, node.origin, f"components.{name}.")
-        except AccsimError as exc:
-            for problem in getattr(exc, "problems", None) or [exc]:
-                message = getattr(problem, "message", str(problem))
-                checker.add(node.location("preset"), getattr(problem, "path", "") or f"components.{name}.preset",
-                            message)
+        except ResolveError as exc:
+            checker.add(node.location("preset"), path + "preset", str(exc).split(": ", 1)[-1])
+            return
+        except ConfigError as exc:
+            checker.problems.extend(exc.problems)
+            return
+        try:
+            check_controller(controller_from(params), preset, node.location("address_mapping"), path)
+        except ConfigError as exc:
+            checker.problems.extend(exc.problems)
 
     def __init__(self, name, count, params, default_clock):
         super().__init__(name, count, params, default_clock)
@@ -99,16 +111,10 @@ class Dram(Component):
 
 
 def _preset(params):
+    """The named preset, with the architecture's channel count when it gives one."""
     preset = load_preset(params["preset"])
     channels = params.get("channels") or 0
-    if channels:
-        from dataclasses import replace
-        from types import MappingProxyType
-
-        from ..errors import ConfigError, Problem
-
-        if channels & (channels - 1):
-            raise ConfigError([Problem("<arch>", None, "channels", f"must be a power of two, got {channels}")])
+    if channels:          # a power of two: checked in Dram.cross_check
         preset = replace(preset, org=MappingProxyType({**preset.org, "channels": channels}))
     return preset
 

@@ -199,7 +199,30 @@ def _components(system: System, stats: SimStats) -> dict:
         else:
             continue
         result[name] = entry
+    for name, dram in _dram_totals(stats).items():
+        result.setdefault(name, {}).update(dram)
     return result
+
+
+def _dram_totals(stats: SimStats) -> dict:
+    """Row-buffer outcomes, commands and energy of cycle-level DRAM, over all ops."""
+    totals: dict[str, dict] = {}
+    for record in stats.records:
+        dram = record.cost.detail.get("dram")
+        if dram is None:
+            continue
+        entry = totals.setdefault(dram["memory"], {"row_hits": 0, "row_misses": 0, "row_conflicts": 0,
+                                                    "commands": {}, "energy_pj": 0.0})
+        for key in ("row_hits", "row_misses", "row_conflicts"):
+            entry[key] += dram[key]
+        for command, count in dram["commands"].items():
+            entry["commands"][command] = entry["commands"].get(command, 0) + count
+        energy = dram["energy_pj"]
+        entry["energy_pj"] = entry["energy_pj"] + energy["total"] if energy and entry["energy_pj"] is not None else None
+    for entry in totals.values():
+        accesses = entry["row_hits"] + entry["row_misses"] + entry["row_conflicts"]
+        entry["row_hit_rate"] = entry["row_hits"] / accesses if accesses else 0.0
+    return totals
 
 
 def _memory_levels(stats: SimStats) -> dict:

@@ -38,6 +38,10 @@ def format_summary(summary: dict) -> str:
         extra = ""
         if "mac_utilization_while_busy" in comp:
             extra = f"  (MAC utilization while busy {comp['mac_utilization_while_busy']:.1%})"
+        if "row_hit_rate" in comp:
+            energy = comp["energy_pj"]
+            extra = (f"  (row hits {comp['row_hit_rate']:.1%}"
+                     + (f", {energy / 1e6:,.1f} uJ" if energy is not None else "") + ")")
         lines.append(f"    {name:<6} {comp['type']:<16} x{comp['count']:<3} {_time(comp['busy_seconds']):>12}"
                      f"  {comp['utilization']:>8.1%}  [{comp['clock']}]{extra}")
     lines.append("  bytes moved:          read          written")

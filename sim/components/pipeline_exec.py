@@ -31,7 +31,7 @@ def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots
                                                                                       store_service)
         # the memory is busy while its data bus moves data
         memory_busy = int(run.bus_busy_cycles.sum() / max(memory.preset.org["channels"], 1) * memory.tck_ps)
-        dram_detail = {"row_hits": run.row_hits, "row_misses": run.row_misses, "row_conflicts": run.row_conflicts,
+        dram_detail = {"memory": memory.name, "row_hits": run.row_hits, "row_misses": run.row_misses, "row_conflicts": run.row_conflicts,
                        "commands": run.command_counts, "energy_pj": run.energy_pj()}
     memory_name = memory.name
     read = float(load_bytes.sum())

@@ -85,12 +85,16 @@ def test_no_jit_matches_jit(tmp_path):
     assert outputs[0] == outputs[1]
 
 
-def test_measured_service_times_replace_the_shared_port():
-    # Two units, each load measured at 50 ticks (contention already inside): no queueing on a port.
+def test_measured_service_times_extend_but_never_beat_the_port():
+    # Two units load 100 bytes each through a 1 tick/byte port: the port serialises them
+    # (ends 100 and 200); a measured 150-tick duration stretches the first, not the second.
     finish, _, memory_busy, ends = _run([0, 1], [100, 100], [10, 10], [0, 0], n_units=2,
-                                        load_service=[50, 50], store_service=[0, 0])
-    assert sorted(ends) == [60, 60]
-    assert memory_busy == 100 and finish == 60
+                                        load_service=[150, 150], store_service=[0, 0])
+    assert sorted(ends) == [160, 260]     # max(100, 0 + 150) + 10 and max(200, 100 + 150) + 10
+    assert memory_busy == 200 and finish == 260
+    _, _, _, short = _run([0, 1], [100, 100], [10, 10], [0, 0], n_units=2,
+                          load_service=[1, 1], store_service=[0, 0])
+    assert sorted(short) == [110, 210]    # a short measurement cannot beat the port
 
 
 def test_transfer_start_ticks_are_reported():

@@ -8,8 +8,11 @@ Every op's tile transfers run through the DRAM model as 64-byte requests:
    (loads read, stores write); all of the op's requests, from every unit,
    go through the DRAM controller together, so they contend for channels,
    banks and the data bus; a transfer lasts until its last request completes;
-3. the pipeline runs again with those measured durations, which moves the
-   transfer starts; steps 2-3 repeat `refinements` times.
+3. the pipeline runs again; a transfer now ends at the later of its end on a
+   port at peak bandwidth (which keeps the aggregate at or below the peak) and
+   its start plus the measured duration (which adds row misses, bank conflicts
+   and refresh); steps 2-3 repeat until the op's end moves by less than 0.5%,
+   at most `refinements` times.
 
 Addresses: the op's loads stream through one region and its stores through
 another, in tile order (tensors stored tile by tile, as a DMA streams packed
@@ -40,7 +43,8 @@ class Dram(Component):
         "preset": req("str", "bundled preset name (hbm2, hbm2e, hbm3, ddr4-3200, ddr5-4800) or a preset file"),
         "channels": opt("int", 0, "channels in all (0: the preset's); e.g. 32 for four 8-channel HBM2 stacks",
                         minimum=0),
-        "refinements": opt("int", 2, "re-timing passes of the pipeline with measured transfer times", minimum=1),
+        "refinements": opt("int", 4, "at most this many re-timing passes with measured transfer times "
+                                     "(fewer once the op's end moves by less than 0.5%)", minimum=1),
         **CONTROLLER_FIELDS,
         "clock": CLOCK_FIELD,
     }

@@ -10,6 +10,8 @@ import numpy as np
 from ..kernels.pipeline import run_tile_pipeline
 from .base import OpCost
 
+CONVERGED = 0.005   # stop re-timing when the op's end moves by less than 0.5%
+
 
 def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots: int, dma,
                  compute_name: str, buffer_name: str, key: str = "") -> OpCost:
@@ -25,10 +27,13 @@ def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots
     dram_detail = None
     if hasattr(memory, "time_transfers") and (load_bytes.sum() + store_bytes.sum()) > 0:
         for _ in range(memory.params["refinements"]):
+            previous = finish
             load_service, store_service, run = memory.time_transfers(
                 load_start, args[1], store_start, args[3], setup, key)
             finish, busy, memory_busy, _, load_start, store_start = run_tile_pipeline(*args, load_service,
                                                                                       store_service)
+            if abs(finish - previous) <= CONVERGED * previous:
+                break
         # the memory is busy while its data bus moves data
         memory_busy = int(run.bus_busy_cycles.sum() / max(memory.preset.org["channels"], 1) * memory.tck_ps)
         dram_detail = {"memory": memory.name, "row_hits": run.row_hits, "row_misses": run.row_misses, "row_conflicts": run.row_conflicts,

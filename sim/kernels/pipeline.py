@@ -8,9 +8,10 @@ first-come-first-served memory server with a bandwidth and a pipelined latency,
 so units contend for bandwidth. Times are integer picosecond ticks.
 
 When `load_service` / `store_service` hold one duration per tile (a memory
-model measured them, contention included), transfers take exactly those
-durations from their start and the shared port is not used; otherwise pass
-empty arrays.
+model measured them), a transfer ends at the later of its port-limited end
+and its start plus the measured duration: the port keeps the aggregate at or
+below the peak bandwidth, the measurement adds what the memory lost to row
+misses, bank conflicts and refresh. Otherwise pass empty arrays.
 """
 from __future__ import annotations
 
@@ -83,10 +84,6 @@ def run_tile_pipeline(unit_of_tile, load_bytes, compute_ticks, store_bytes, n_un
             t = order[offsets[u] + next_load[u]]
             if load_bytes[t] <= 0:
                 arrived = best_ready
-            elif fixed:
-                load_start[t] = best_ready
-                arrived = best_ready + load_service[t]
-                memory_busy += load_service[t]
             else:
                 start, memory_free_new = _transfer_end(best_ready, memory_free, load_bytes[t],
                                                        ticks_per_byte, setup_ticks)
@@ -94,6 +91,8 @@ def run_tile_pipeline(unit_of_tile, load_bytes, compute_ticks, store_bytes, n_un
                 memory_busy += memory_free_new - start
                 memory_free = memory_free_new
                 arrived = memory_free_new + latency_ticks
+                if fixed:
+                    arrived = max(arrived, start + load_service[t])
             begin = max(arrived, last_compute_end[u])
             compute_end[t] = begin + compute_ticks[t]
             last_compute_end[u] = compute_end[t]
@@ -102,17 +101,16 @@ def run_tile_pipeline(unit_of_tile, load_bytes, compute_ticks, store_bytes, n_un
             next_load[u] += 1
         else:
             t = order[offsets[u] + next_store[u]]
-            if store_bytes[t] > 0 and fixed:
-                store_start[t] = best_ready
-                memory_busy += store_service[t]
-                finish = max(finish, best_ready + store_service[t])
-            elif store_bytes[t] > 0:
+            if store_bytes[t] > 0:
                 start, memory_free_new = _transfer_end(best_ready, memory_free, store_bytes[t],
                                                        ticks_per_byte, setup_ticks)
                 store_start[t] = start
                 memory_busy += memory_free_new - start
                 memory_free = memory_free_new
-                finish = max(finish, memory_free_new + latency_ticks)
+                landed = memory_free_new + latency_ticks
+                if fixed:
+                    landed = max(landed, start + store_service[t])
+                finish = max(finish, landed)
             next_store[u] += 1
         remaining -= 1
     return finish, busy, memory_busy, compute_end, load_start, store_start

@@ -22,9 +22,12 @@ constraint records name (bank, bank group, rank, channel, other ranks). When
 no command can issue anywhere, time jumps to the earliest cycle at which one
 could. Cycles are cycles of the DRAM clock tCK.
 
-Clarity-for-speed trade: state is packed into a few arrays (see the *_FIELD
-constants) and the per-channel step is inlined, because Numba pays reference
-counting per array argument on every non-inlined call.
+Clarity-for-speed trade: state is packed into a few arrays (field indices in
+the B_*, R_*, E_*, C_*, Q_* and STAT_* constants), queue entries carry copies
+of their request's fields so the scheduler's scans stay in cache, the counts
+of queued requests that want or conflict with each open row are kept up to
+date instead of recounted per cycle, and the per-channel step is written in
+place inside the main loop.
 """
 from __future__ import annotations
 

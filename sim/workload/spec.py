@@ -158,16 +158,16 @@ def _model(checker: Checker, raw: Any, where) -> ModelShape | None:
 
 
 def _lengths(checker: Checker, raw: Any, where, path: str, count: int, rng) -> tuple[int, ...]:
+    """A fixed length for every request, or `count` seeded samples of a distribution."""
     if isinstance(raw, int) and not isinstance(raw, bool):
         if raw <= 0:
             checker.add(where, path, f"must be greater than zero, got {raw}")
             return ()
         return (raw,) * count
-    node = checker.mapping(raw, where, path) if not isinstance(raw, (int, float, str)) else None
-    if node is None:
-        if isinstance(raw, (float, str, bool)):
-            checker.add(where, path, f"expected a whole number or a distribution mapping, got {raw!r}")
+    if not isinstance(raw, LocDict):
+        checker.add(where, path, f"expected a whole number or a distribution mapping, got {raw!r}")
         return ()
+    node = raw
     values = checker.section(node, path, LENGTH_FIELDS)
     low, high = values["min"], values["max"]
     if low is None or high is None:

@@ -66,7 +66,7 @@ def time_full_run(table, folder: Path) -> tuple[float, accsim.Result]:
 
 def recorded_scalesim_seconds() -> float:
     text = NOTES.read_text()
-    match = re.search(r"wall(?: clock)? time[^0-9]*([0-9][0-9,.]*)\s*s", text, re.IGNORECASE)
+    match = re.search(r"^recorded_wall_seconds:\s*([0-9.]+)", text, re.MULTILINE)
     if not match:
         raise SystemExit(f"no wall time found in {NOTES}")
     return float(match.group(1).replace(",", ""))

@@ -55,7 +55,7 @@ NE = 6
 B_ROW, B_STREAK, B_WANTED, B_CONFLICT, B_SEEN, B_WANTED_W, B_CONFLICT_W = range(7)
 R_OPEN, R_FAW, R_FAWPOS, R_DUE, R_NEXTBANK, R_CHANGE = 0, 1, 5, 6, 7, 8
 # channel fields
-C_RQLEN, C_WQLEN, C_DRAIN = range(3)
+C_RQLEN, C_WQLEN, C_DRAIN, C_HITS_R, C_HITS_W = range(5)   # C_HITS_*: queued row hits per queue
 
 
 @njit(cache=True)
@@ -119,6 +119,8 @@ def _set_open(bank_st, rank_st, stats, queues, chan_st, c, bank, rank, new_row, 
         rank_st[c, rank, R_CHANGE] = now
         rank_st[c, rank, R_OPEN] += 1 if new_row >= 0 else -1
     bank_st[c, bank, B_ROW] = new_row
+    chan_st[c, C_HITS_R] -= bank_st[c, bank, B_WANTED] - bank_st[c, bank, B_WANTED_W]
+    chan_st[c, C_HITS_W] -= bank_st[c, bank, B_WANTED_W]
     bank_st[c, bank, B_WANTED] = 0
     bank_st[c, bank, B_WANTED_W] = 0
     bank_st[c, bank, B_CONFLICT] = 0
@@ -130,6 +132,7 @@ def _set_open(bank_st, rank_st, stats, queues, chan_st, c, bank, rank, new_row, 
                     if queues[c, q, k, E_ROW] == new_row:
                         bank_st[c, bank, B_WANTED] += 1
                         bank_st[c, bank, B_WANTED_W] += q
+                        chan_st[c, C_HITS_R + q] += 1
                     else:
                         bank_st[c, bank, B_CONFLICT] += 1
                         bank_st[c, bank, B_CONFLICT_W] += q
@@ -141,6 +144,7 @@ def _enqueue(queues, chan_st, req, bank_st, c, w, i):
     if bank_st[c, b, B_ROW] == row:
         bank_st[c, b, B_WANTED] += 1
         bank_st[c, b, B_WANTED_W] += w
+        chan_st[c, C_HITS_R + w] += 1
     elif bank_st[c, b, B_ROW] >= 0:
         bank_st[c, b, B_CONFLICT] += 1
         bank_st[c, b, B_CONFLICT_W] += w
@@ -202,7 +206,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     queues = np.full((channels, 2, cap, NE), -1, np.int64)
     chan_wake = np.zeros(channels, np.int64)  # a channel sleeps until this cycle unless something arrives
     qcap = np.array([scalars[RQ], scalars[WQ]], np.int64)
-    chan_st = np.zeros((channels, 3), np.int64)
+    chan_st = np.zeros((channels, 5), np.int64)
     stats = np.zeros(STAT_BUS + channels, np.int64)
 
     by_channel = np.argsort(req[Q_CHAN], kind="mergesort")
@@ -312,8 +316,8 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 if length == 0:
                     issued, when = -1, next_event
                     break
-                # 4. FR-FCFS pass 1: oldest ready row hit
-                for k in range(length):
+                # 4. FR-FCFS pass 1: oldest ready row hit (skipped when the queue holds none)
+                for k in range(length if chan_st[c, C_HITS_R + w] > 0 else 0):
                     b, r = queues[c, w, k, E_BANK], queues[c, w, k, E_RANK]
                     if bank_st[c, b, B_ROW] != queues[c, w, k, E_ROW]:
                         continue
@@ -338,6 +342,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                     bank_st[c, b, B_STREAK] += 1
                     bank_st[c, b, B_WANTED] -= 1
                     bank_st[c, b, B_WANTED_W] -= w
+                    chan_st[c, C_HITS_R + w] -= 1
                     state = queues[c, w, k, E_STATE]
                     stats[STAT_CONFLICT if state & 2 else (STAT_MISS if state & 1 else STAT_HIT)] += 1
                     if cmd == RDA or cmd == WRA:

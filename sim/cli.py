@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", help="architecture or workload files (or bundled names)")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     mem = sub.add_parser("mem", help="run a DRAM request trace through the cycle-level memory model")
-    mem.add_argument("preset", help="DRAM preset: a bundled name (hbm2, ddr4-3200, ...) or a preset YAML file")
+    mem.add_argument("preset", help="DRAM preset: a bundled name (hbm2, ddr4-3200, ...), a preset YAML file, "
+                                    "or an architecture with a `type: dram` memory (e.g. npu_hbm2)")
     mem.add_argument("trace", help="request trace (DRAMsim3: '0xADDR READ|WRITE CYCLE'; Ramulator: '0xADDR R|W' "
                                    "or 'LD|ST 0xADDR')")
     mem.add_argument("--frontend", choices=("inorder", "unlimited"), default="inorder",
@@ -143,8 +144,8 @@ def _mem(args) -> int:
     from .memory.simulate import simulate_requests
     from .memory.trace import parse_trace
 
-    preset = load_preset(args.preset)
-    controller = controller_from(parse_controller_overrides(args.overrides))
+    preset, base = _mem_target(args.preset)
+    controller = controller_from({**base, **_given(parse_controller_overrides(args.overrides), args.overrides)})
     check_controller(controller, preset, ("--set", None))
     trace = parse_trace(args.trace)
     result = simulate_requests(preset, controller, trace.arrive_cycle, trace.address, trace.is_write,
@@ -152,6 +153,35 @@ def _mem(args) -> int:
     summary = mem_summary(result, trace.format, args.frontend)
     print(json.dumps(summary, indent=2) if args.json else format_mem_summary(summary))
     return EXIT_OK
+
+
+def _mem_target(name: str):
+    """(preset, controller settings) of a DRAM preset name/file, or of the first
+    `type: dram` component of an architecture."""
+    from .errors import ResolveError
+    from .memory.preset import CONTROLLER_FIELDS, load_preset
+
+    try:
+        return load_preset(name), {}
+    except ResolveError as not_a_preset:
+        from .api import load_arch
+        from .components.dram import _preset
+
+        try:
+            arch = load_arch(name)
+        except ResolveError:
+            raise not_a_preset from None
+        for component in arch.components:
+            if component.type == "dram":
+                params = dict(component.params)
+                return _preset(params), {k: params[k] for k in CONTROLLER_FIELDS}
+        raise ResolveError(f"{name}: architecture {arch.name!r} has no `type: dram` memory") from None
+
+
+def _given(values: dict, assignments) -> dict:
+    """Only the controller settings the user wrote on the command line."""
+    written = {a.split("=", 1)[0].strip() for a in assignments}
+    return {k: v for k, v in values.items() if k in written}
 
 
 def _list(args) -> int:

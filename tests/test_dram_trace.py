@@ -78,3 +78,17 @@ def test_mem_cli_bad_input_exit_2(tmp_path):
     done = subprocess.run([sys.executable, "-m", "accsim.cli", "mem", "hbm2", str(path), "--set",
                            "address_mapping=ro-ch"], capture_output=True, text=True)
     assert done.returncode == 2 and "address_mapping" in done.stderr
+
+
+@pytest.mark.cli
+def test_mem_takes_an_architecture_with_dram(tmp_path):
+    path = tmp_path / "t.trace"
+    path.write_text("0x0 READ 0\n0x40 READ 1\n")
+    done = subprocess.run([sys.executable, "-m", "accsim.cli", "mem", "npu_hbm2", str(path), "--json"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["bandwidth"]["peak_gb_per_s"] == pytest.approx(1024.0)     # npu_hbm2: 32 channels
+    done = subprocess.run([sys.executable, "-m", "accsim.cli", "mem", "npu", str(path)], capture_output=True,
+                          text=True)
+    assert done.returncode == 2 and "no `type: dram` memory" in done.stderr

@@ -83,10 +83,6 @@ class Dram(Component):
     def capacity_bytes(self) -> int:
         return self.preset.capacity_bytes
 
-    @property
-    def bandwidth_bytes_per_s(self) -> float:
-        return self.preset.peak_bytes_per_s
-
     def transfer_model(self) -> tuple[float, int]:
         """Peak bandwidth and idle row-miss read latency, for the first pipeline pass."""
         t = self.preset.timing

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..kernels import dram as kernel
 from .constraints import COMMANDS
-from .preset import ControllerSpec, DramPreset, compile_dram
+from .preset import ControllerSpec, DramPreset, compile_dram  # noqa: F401 (ControllerSpec in signatures)
 
 FRONTENDS = ("inorder", "unlimited")
 
@@ -30,6 +30,8 @@ class DramRun:
     active_rank_cycles: int         # sum over ranks of cycles with a bank open
     last_cycle: int
     commands: np.ndarray            # (k, 4): cycle, command code, channel, bank (first k commands)
+    command_energy_pj: np.ndarray   # per command code, from the preset's currents (zeros without them)
+    background_mw: np.ndarray       # per rank: [all banks precharged, some bank open]
 
     @property
     def requests(self) -> int:
@@ -57,12 +59,11 @@ class DramRun:
         precharged, IDD3N while any is open), from the preset's currents."""
         if self.preset.power is None:
             return None
-        compiled = compile_dram(self.preset, ControllerSpec())
-        commands = sum(self.command_counts[name] * compiled.energy_pj[i] for i, name in enumerate(COMMANDS))
+        commands = sum(self.command_counts[name] * self.command_energy_pj[i] for i, name in enumerate(COMMANDS))
         ranks = self.preset.org["channels"] * self.preset.org["ranks"]
         tck_ns = self.preset.timing["tCK_ns"]
         idle_rank_cycles = ranks * self.last_cycle - self.active_rank_cycles
-        background = (compiled.background_mw[0] * idle_rank_cycles + compiled.background_mw[1]
+        background = (self.background_mw[0] * idle_rank_cycles + self.background_mw[1]
                       * self.active_rank_cycles) * tck_ns     # mW x ns = pJ
         return {"commands": float(commands), "background": float(background),
                 "total": float(commands + background)}
@@ -103,4 +104,5 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
         read_queue_occupancy=stats[kernel.STAT_RQ_OCC] / (cycles * channels),
         write_queue_occupancy=stats[kernel.STAT_WQ_OCC] / (cycles * channels),
         active_rank_cycles=int(stats[kernel.STAT_ACTIVE]), last_cycle=int(last),
-        commands=trace[: int(stats[kernel.STAT_TRACED])].copy())
+        commands=trace[: int(stats[kernel.STAT_TRACED])].copy(),
+        command_energy_pj=compiled.energy_pj, background_mw=compiled.background_mw)

@@ -55,7 +55,9 @@ NE = 6
 B_ROW, B_STREAK, B_WANTED, B_CONFLICT, B_SEEN, B_WANTED_W, B_CONFLICT_W = range(7)
 R_OPEN, R_FAW, R_FAWPOS, R_DUE, R_NEXTBANK, R_CHANGE = 0, 1, 5, 6, 7, 8
 # channel fields
-C_RQLEN, C_WQLEN, C_DRAIN, C_HITS_R, C_HITS_W = range(5)   # C_HITS_*: queued row hits per queue
+# C_HITS_*: queued row hits per queue; C_HITWAKE_*: no hit of that queue can issue before this cycle
+# (a lower bound kept from the last scan; reset to 0 whenever hits are added)
+C_RQLEN, C_WQLEN, C_DRAIN, C_HITS_R, C_HITS_W, C_HITWAKE_R, C_HITWAKE_W = range(7)
 
 
 @njit(cache=True)
@@ -126,6 +128,8 @@ def _set_open(bank_st, rank_st, stats, queues, chan_st, c, bank, rank, new_row, 
     bank_st[c, bank, B_CONFLICT] = 0
     bank_st[c, bank, B_CONFLICT_W] = 0
     if new_row >= 0:
+        chan_st[c, C_HITWAKE_R] = 0
+        chan_st[c, C_HITWAKE_W] = 0
         for q in range(2):
             for k in range(chan_st[c, q]):
                 if queues[c, q, k, E_BANK] == bank:
@@ -145,6 +149,7 @@ def _enqueue(queues, chan_st, req, bank_st, c, w, i):
         bank_st[c, b, B_WANTED] += 1
         bank_st[c, b, B_WANTED_W] += w
         chan_st[c, C_HITS_R + w] += 1
+        chan_st[c, C_HITWAKE_R + w] = 0
     elif bank_st[c, b, B_ROW] >= 0:
         bank_st[c, b, B_CONFLICT] += 1
         bank_st[c, b, B_CONFLICT_W] += w
@@ -206,7 +211,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     queues = np.full((channels, 2, cap, NE), -1, np.int64)
     chan_wake = np.zeros(channels, np.int64)  # a channel sleeps until this cycle unless something arrives
     qcap = np.array([scalars[RQ], scalars[WQ]], np.int64)
-    chan_st = np.zeros((channels, 5), np.int64)
+    chan_st = np.zeros((channels, 7), np.int64)
     stats = np.zeros(STAT_BUS + channels, np.int64)
 
     by_channel = np.argsort(req[Q_CHAN], kind="mergesort")
@@ -316,8 +321,13 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 if length == 0:
                     issued, when = -1, next_event
                     break
-                # 4. FR-FCFS pass 1: oldest ready row hit (skipped when the queue holds none)
-                for k in range(length if chan_st[c, C_HITS_R + w] > 0 else 0):
+                # 4. FR-FCFS pass 1: oldest ready row hit (skipped when the queue holds none,
+                #    or none can be ready yet)
+                scan_hits = chan_st[c, C_HITS_R + w] > 0 and chan_st[c, C_HITWAKE_R + w] <= now
+                if chan_st[c, C_HITS_R + w] > 0 and not scan_hits:
+                    next_event = min(next_event, chan_st[c, C_HITWAKE_R + w])
+                earliest_hit = NEVER
+                for k in range(length if scan_hits else 0):
                     b, r = queues[c, w, k, E_BANK], queues[c, w, k, E_RANK]
                     if bank_st[c, b, B_ROW] != queues[c, w, k, E_ROW]:
                         continue
@@ -334,8 +344,10 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                     t = max(max(ok[c, b, cmd], ok[c, g, cmd]), max(ok[c, rs, cmd], ok[c, chan_slot, cmd]))
                     if t > now:
                         next_event = min(next_event, t)
+                        earliest_hit = min(earliest_hit, t)
                         continue
                     _issue(ok, c, b, g, rs, chan_slot, rank0, ranks, cmd, now, rules, rule_start, stats, trace)
+                    chan_st[c, C_HITWAKE_R + w] = 0          # rescan next time: the scan stopped here
                     i = queues[c, w, k, E_IDX]
                     req[Q_DONE, i] = now + (scalars[CWL] if w else scalars[CL]) + scalars[TBURST]
                     stats[STAT_BUS + c] += scalars[TBURST]
@@ -355,6 +367,8 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                     break
                 if issued >= 0:
                     break
+                if scan_hits:
+                    chan_st[c, C_HITWAKE_R + w] = earliest_hit
                 # 5. pass 2: oldest request whose ACT or PRE may issue
                 for k in range(length):
                     b, r = queues[c, w, k, E_BANK], queues[c, w, k, E_RANK]

@@ -7,15 +7,10 @@ from accsim.kernels.pipeline import run_tile_pipeline
 pytestmark = pytest.mark.timing
 
 
-NONE = np.zeros(0, np.int64)
-
-
-def _run(units, load, compute, store, n_units=1, slots=2, ticks_per_byte=1.0, latency=0, setup=0,
-         load_service=NONE, store_service=NONE):
+def _run(units, load, compute, store, n_units=1, slots=2, ticks_per_byte=1.0, latency=0, setup=0):
     return run_tile_pipeline(np.asarray(units, np.int64), np.asarray(load, np.float64),
                              np.asarray(compute, np.int64), np.asarray(store, np.float64),
-                             n_units, slots, ticks_per_byte, latency, setup,
-                             np.asarray(load_service, np.int64), np.asarray(store_service, np.int64))[:4]
+                             n_units, slots, ticks_per_byte, latency, setup)[:4]
 
 
 def test_single_tile_is_load_latency_compute_store():
@@ -74,7 +69,7 @@ def test_no_jit_matches_jit(tmp_path):
                 compute=rng.integers(1, 400, 40).tolist(), store=rng.integers(0, 200, 40).tolist())
     code = ("import json,sys,numpy as np; from accsim.kernels.pipeline import run_tile_pipeline as r;"
             "a=json.loads(sys.argv[1]); f,b,m,e=r(np.array(a['units'],np.int64),np.array(a['load'],float),"
-            "np.array(a['compute'],np.int64),np.array(a['store'],float),3,2,0.7,5,2,np.zeros(0,np.int64),np.zeros(0,np.int64))[:4];"
+            "np.array(a['compute'],np.int64),np.array(a['store'],float),3,2,0.7,5,2)[:4];"
             "print(json.dumps([int(f),b.tolist(),int(m),e.tolist()]))")
     outputs = []
     for disable in ("0", "1"):
@@ -85,21 +80,9 @@ def test_no_jit_matches_jit(tmp_path):
     assert outputs[0] == outputs[1]
 
 
-def test_measured_service_times_extend_but_never_beat_the_port():
-    # Two units load 100 bytes each through a 1 tick/byte port: the port serialises them
-    # (ends 100 and 200); a measured 150-tick duration stretches the first, not the second.
-    finish, _, memory_busy, ends = _run([0, 1], [100, 100], [10, 10], [0, 0], n_units=2,
-                                        load_service=[150, 150], store_service=[0, 0])
-    assert sorted(ends) == [160, 260]     # max(100, 0 + 150) + 10 and max(200, 100 + 150) + 10
-    assert memory_busy == 200 and finish == 260
-    _, _, _, short = _run([0, 1], [100, 100], [10, 10], [0, 0], n_units=2,
-                          load_service=[1, 1], store_service=[0, 0])
-    assert sorted(short) == [110, 210]    # a short measurement cannot beat the port
-
-
 def test_transfer_start_ticks_are_reported():
     out = run_tile_pipeline(np.array([0, 0], np.int64), np.array([10.0, 10.0]), np.array([100, 100], np.int64),
-                            np.array([5.0, 5.0]), 1, 1, 1.0, 0, 0, NONE, NONE)
+                            np.array([5.0, 5.0]), 1, 1, 1.0, 0, 0)
     load_start, store_start = out[4], out[5]
     assert load_start.tolist() == [0, 110]          # single slot: second load after the first compute
     assert store_start.tolist() == [120, 220]     # tile 0 store waits: the tied load goes first

@@ -1,18 +1,19 @@
 """Cycle-level DRAM / HBM memory (accsim.kernels.dram) as an architecture component.
 
-Every op's tile transfers run through the DRAM model as 64-byte requests:
+Every op's memory traffic runs through the DRAM model as 64-byte requests:
 
 1. the tile pipeline runs with the DRAM's peak bandwidth and idle latency,
-   which gives the tick at which each transfer starts;
-2. each transfer becomes requests issued at the peak rate from its start
-   (loads read, stores write); all of the op's requests, from every unit,
-   go through the DRAM controller together, so they contend for channels,
-   banks and the data bus; a transfer lasts until its last request completes;
-3. the pipeline runs again; a transfer now ends at the later of its end on a
-   port at peak bandwidth (which keeps the aggregate at or below the peak) and
-   its start plus the measured duration (which adds row misses, bank conflicts
-   and refresh); steps 2-3 repeat until the op's end moves by less than 0.5%,
-   at most `refinements` times.
+   which orders the op's transfers (loads read, stores write) in time;
+2. all the op's requests, from every unit, in that order, are played back to
+   back through the DRAM controller: they contend for channels, banks and the
+   data bus, and meet row misses, bank conflicts and refresh. The bandwidth
+   the DRAM sustained on this stream (bytes / cycles to serve it) becomes the
+   bandwidth of the pipeline's memory port;
+3. the pipeline runs again with that port (and the idle row-miss latency).
+
+One DRAM run per op, no feedback loop: the result cannot oscillate and never
+beats the peak. What it does not capture is the timing of individual
+transfers (a particular transfer stalled by a refresh), only their aggregate.
 
 Addresses: the op's loads stream through one region and its stores through
 another, in tile order (tensors stored tile by tile, as a DMA streams packed
@@ -43,8 +44,6 @@ class Dram(Component):
         "preset": req("str", "bundled preset name (hbm2, hbm2e, hbm3, ddr4-3200, ddr5-4800) or a preset file"),
         "channels": opt("int", 0, "channels in all (0: the preset's); e.g. 32 for four 8-channel HBM2 stacks",
                         minimum=0),
-        "refinements": opt("int", 4, "at most this many re-timing passes with measured transfer times "
-                                     "(fewer once the op's end moves by less than 0.5%)", minimum=1),
         **CONTROLLER_FIELDS,
         "clock": CLOCK_FIELD,
     }
@@ -89,25 +88,23 @@ class Dram(Component):
         idle_cycles = t["tRCDRD"] + t["CL"] + self.preset.burst_cycles
         return TICKS_PER_SECOND / self.preset.peak_bytes_per_s, math.ceil(idle_cycles * self.tck_ps)
 
-    def time_transfers(self, load_start, load_bytes, store_start, store_bytes, setup_ticks, key: str):
-        """Durations (ticks, from start to last completion) of every load and store."""
+    def sustained_port(self, load_start, load_bytes, store_start, store_bytes, key: str):
+        """Play the op's requests back to back through the DRAM (in the order the
+        transfers started) and return (ticks per byte it sustained, the run)."""
         ticks_per_byte, _ = self.transfer_model()
         loads = _requests(load_start, load_bytes, ticks_per_byte, self.tck_ps)
         stores = _requests(store_start, store_bytes, ticks_per_byte, self.tck_ps)
         base = _base(key, self.preset)
-        half = self.preset.capacity_bytes // 2
-        address = np.concatenate([(base + loads[2]) % self.preset.capacity_bytes,
-                                  (base + half + stores[2]) % self.preset.capacity_bytes])
-        arrive = np.concatenate([loads[1], stores[1]])
+        capacity = self.preset.capacity_bytes
+        address = np.concatenate([(base + loads[2]) % capacity, (base + capacity // 2 + stores[2]) % capacity])
+        order = np.argsort(np.concatenate([loads[1], stores[1]]), kind="stable")
         writes = np.concatenate([np.zeros(loads[1].size, bool), np.ones(stores[1].size, bool)])
-        run = simulate_requests(self.preset, self.controller, arrive, address, writes)
-        order = np.argsort(arrive, kind="stable")
-        done = np.empty_like(run.done_cycle)
-        done[order] = run.done_cycle          # simulate_requests sorts by arrival
-        n_loads = loads[1].size
-        load_service = _service(load_start, loads[0], done[:n_loads], self.tck_ps, setup_ticks)
-        store_service = _service(store_start, stores[0], done[n_loads:], self.tck_ps, setup_ticks)
-        return load_service, store_service, run
+        run = simulate_requests(self.preset, self.controller, np.zeros(order.size, np.int64), address[order],
+                                writes[order])
+        # the port adds the idle latency itself: do not count it twice
+        _, latency_ticks = self.transfer_model()
+        served_ticks = max(run.last_cycle * self.tck_ps - latency_ticks, 1)
+        return max(served_ticks / (order.size * REQUEST_BYTES), ticks_per_byte), run
 
 
 def _preset(params):
@@ -129,13 +126,6 @@ def _requests(start_ticks, nbytes, ticks_per_byte, tck_ps):
     arrival_ticks = np.asarray(start_ticks)[owner] + index_in_transfer * REQUEST_BYTES * ticks_per_byte
     offset = (np.repeat(first, counts) + index_in_transfer) * REQUEST_BYTES
     return owner, (arrival_ticks // tck_ps).astype(np.int64), offset.astype(np.int64)
-
-
-def _service(start_ticks, owner, done_cycles, tck_ps, setup_ticks):
-    last = np.full(np.asarray(start_ticks).size, -1, np.int64)
-    np.maximum.at(last, owner, done_cycles)
-    service = np.where(last >= 0, np.ceil(last * tck_ps).astype(np.int64) - np.asarray(start_ticks), 0)
-    return (np.maximum(service, 0) + setup_ticks * (last >= 0)).astype(np.int64)
 
 
 def _base(key: str, preset) -> int:

@@ -6,12 +6,6 @@ memory into a scratchpad slot, compute, store the results. With `slots` = 2
 it waits for the compute to finish. All units' loads and stores go through one
 first-come-first-served memory server with a bandwidth and a pipelined latency,
 so units contend for bandwidth. Times are integer picosecond ticks.
-
-When `load_service` / `store_service` hold one duration per tile (a memory
-model measured them), a transfer ends at the later of its port-limited end
-and its start plus the measured duration: the port keeps the aggregate at or
-below the peak bandwidth, the measurement adds what the memory lost to row
-misses, bank conflicts and refresh. Otherwise pass empty arrays.
 """
 from __future__ import annotations
 
@@ -28,14 +22,13 @@ def _transfer_end(ready, start_free, nbytes, ticks_per_byte, setup_ticks):
 
 @njit(cache=True)
 def run_tile_pipeline(unit_of_tile, load_bytes, compute_ticks, store_bytes, n_units, slots,
-                      ticks_per_byte, latency_ticks, setup_ticks, load_service, store_service):
+                      ticks_per_byte, latency_ticks, setup_ticks):
     """Simulate the tiles; tiles of one unit run in array order.
 
     Returns (finish_tick, compute_busy_ticks per unit, memory_busy_ticks,
     compute_end per tile, load start tick per tile, store start tick per tile).
     """
     n_tiles = unit_of_tile.shape[0]
-    fixed = load_service.shape[0] == n_tiles and store_service.shape[0] == n_tiles and n_tiles > 0
     load_start = np.full(n_tiles, -1, np.int64)
     store_start = np.full(n_tiles, -1, np.int64)
     # Per-unit tile lists in order (CSR layout).
@@ -91,8 +84,6 @@ def run_tile_pipeline(unit_of_tile, load_bytes, compute_ticks, store_bytes, n_un
                 memory_busy += memory_free_new - start
                 memory_free = memory_free_new
                 arrived = memory_free_new + latency_ticks
-                if fixed:
-                    arrived = max(arrived, start + load_service[t])
             begin = max(arrived, last_compute_end[u])
             compute_end[t] = begin + compute_ticks[t]
             last_compute_end[u] = compute_end[t]
@@ -107,10 +98,7 @@ def run_tile_pipeline(unit_of_tile, load_bytes, compute_ticks, store_bytes, n_un
                 store_start[t] = start
                 memory_busy += memory_free_new - start
                 memory_free = memory_free_new
-                landed = memory_free_new + latency_ticks
-                if fixed:
-                    landed = max(landed, start + store_service[t])
-                finish = max(finish, landed)
+                finish = max(finish, memory_free_new + latency_ticks)
             next_store[u] += 1
         remaining -= 1
     return finish, busy, memory_busy, compute_end, load_start, store_start

@@ -11,7 +11,7 @@ import pandas as pd
 from . import __version__
 from .arch import ARCH_FIELDS, ArchSpec, parse_arch
 from .clock import TICKS_PER_SECOND
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, ResolveError
 from .resolve import resolve
 from .result import Result, seconds
 from .system import SimStats, System
@@ -101,7 +101,7 @@ def kind_of(path: Path) -> str:
             try:
                 path = resolve(parent, kind)
                 break
-            except Exception:  # noqa: BLE001 - try the other kind
+            except ResolveError:
                 continue
         else:
             break

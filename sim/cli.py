@@ -159,13 +159,12 @@ def _mem_target(name: str):
     """(preset, controller settings) of a DRAM preset name/file, or of the first
     `type: dram` component of an architecture."""
     from .errors import ResolveError
-    from .memory.preset import CONTROLLER_FIELDS, load_preset
+    from .memory.preset import CONTROLLER_FIELDS, load_preset, preset_from_params
 
     try:
         return load_preset(name), {}
     except ResolveError as not_a_preset:
         from .api import load_arch
-        from .components.dram import _preset
 
         try:
             arch = load_arch(name)
@@ -174,7 +173,7 @@ def _mem_target(name: str):
         for component in arch.components:
             if component.type == "dram":
                 params = dict(component.params)
-                return _preset(params), {k: params[k] for k in CONTROLLER_FIELDS}
+                return preset_from_params(params), {k: params[k] for k in CONTROLLER_FIELDS}
         raise ResolveError(f"{name}: architecture {arch.name!r} has no `type: dram` memory") from None
 
 

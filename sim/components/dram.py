@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import replace
-from types import MappingProxyType
 
 import numpy as np
 
 from ..clock import TICKS_PER_SECOND
-from ..memory.preset import CONTROLLER_FIELDS, REQUEST_BYTES, check_controller, controller_from, load_preset
+from ..memory.preset import CONTROLLER_FIELDS, REQUEST_BYTES, check_controller, controller_from, preset_from_params
 from ..memory.simulate import simulate_requests
 from ..schema import Checker, opt, req
 from .base import CLOCK_FIELD, Component, register
@@ -60,7 +58,7 @@ class Dram(Component):
             checker.add(node.location("channels"), path + "channels", f"must be a power of two, got {channels}")
             return
         try:
-            preset = _preset(params)
+            preset = preset_from_params(params)
         except ResolveError as exc:
             checker.add(node.location("preset"), path + "preset", str(exc).split(": ", 1)[-1])
             return
@@ -74,7 +72,7 @@ class Dram(Component):
 
     def __init__(self, name, count, params, default_clock):
         super().__init__(name, count, params, default_clock)
-        self.preset = _preset(params)
+        self.preset = preset_from_params(params)
         self.controller = controller_from(params)
         self.tck_ps = self.preset.tck_ps
 
@@ -91,41 +89,32 @@ class Dram(Component):
     def sustained_port(self, load_start, load_bytes, store_start, store_bytes, key: str):
         """Play the op's requests back to back through the DRAM (in the order the
         transfers started) and return (ticks per byte it sustained, the run)."""
-        ticks_per_byte, _ = self.transfer_model()
-        loads = _requests(load_start, load_bytes, ticks_per_byte, self.tck_ps)
-        stores = _requests(store_start, store_bytes, ticks_per_byte, self.tck_ps)
+        ticks_per_byte, latency_ticks = self.transfer_model()
+        load_arrival, load_offset = _requests(load_start, load_bytes, ticks_per_byte)
+        store_arrival, store_offset = _requests(store_start, store_bytes, ticks_per_byte)
         base = _base(key, self.preset)
         capacity = self.preset.capacity_bytes
-        address = np.concatenate([(base + loads[2]) % capacity, (base + capacity // 2 + stores[2]) % capacity])
-        order = np.argsort(np.concatenate([loads[1], stores[1]]), kind="stable")
-        writes = np.concatenate([np.zeros(loads[1].size, bool), np.ones(stores[1].size, bool)])
+        address = np.concatenate([(base + load_offset) % capacity, (base + capacity // 2 + store_offset) % capacity])
+        order = np.argsort(np.concatenate([load_arrival, store_arrival]), kind="stable")
+        writes = np.concatenate([np.zeros(load_arrival.size, bool), np.ones(store_arrival.size, bool)])
         run = simulate_requests(self.preset, self.controller, np.zeros(order.size, np.int64), address[order],
                                 writes[order])
         # the port adds the idle latency itself: do not count it twice
-        _, latency_ticks = self.transfer_model()
         served_ticks = max(run.last_cycle * self.tck_ps - latency_ticks, 1)
         return max(served_ticks / (order.size * REQUEST_BYTES), ticks_per_byte), run
 
 
-def _preset(params):
-    """The named preset, with the architecture's channel count when it gives one."""
-    preset = load_preset(params["preset"])
-    channels = params.get("channels") or 0
-    if channels:          # a power of two: checked in Dram.cross_check
-        preset = replace(preset, org=MappingProxyType({**preset.org, "channels": channels}))
-    return preset
-
-
-def _requests(start_ticks, nbytes, ticks_per_byte, tck_ps):
-    """(transfer index, arrival cycle, byte offset in the region) of every 64-byte request."""
+def _requests(start_ticks, nbytes, ticks_per_byte):
+    """(issue tick, byte offset in the region) of every 64-byte request: each transfer
+    issues its requests at the peak rate from its start; offsets follow tile order."""
     counts = np.ceil(np.maximum(nbytes, 0) / REQUEST_BYTES).astype(np.int64)
     counts[np.asarray(start_ticks) < 0] = 0
     owner = np.repeat(np.arange(counts.size), counts)
     first = np.cumsum(counts) - counts
     index_in_transfer = np.arange(owner.size) - np.repeat(first, counts)
-    arrival_ticks = np.asarray(start_ticks)[owner] + index_in_transfer * REQUEST_BYTES * ticks_per_byte
+    issue_ticks = np.asarray(start_ticks)[owner] + index_in_transfer * REQUEST_BYTES * ticks_per_byte
     offset = (np.repeat(first, counts) + index_in_transfer) * REQUEST_BYTES
-    return owner, (arrival_ticks // tck_ps).astype(np.int64), offset.astype(np.int64)
+    return issue_ticks, offset.astype(np.int64)
 
 
 def _base(key: str, preset) -> int:

@@ -182,6 +182,18 @@ def parse_controller_overrides(assignments) -> dict:
     return values
 
 
+def preset_from_params(params: dict) -> DramPreset:
+    """The preset a `type: dram` component names, with its channel count when it gives one
+    (a power of two: checked by the component's cross check)."""
+    from dataclasses import replace
+
+    preset = load_preset(params["preset"])
+    channels = params.get("channels") or 0
+    if channels:
+        preset = replace(preset, org=MappingProxyType({**preset.org, "channels": channels}))
+    return preset
+
+
 def controller_from(values: dict) -> ControllerSpec:
     return ControllerSpec(**{k: values[k] for k in CONTROLLER_FIELDS if k in values})
 

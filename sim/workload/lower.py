@@ -122,7 +122,10 @@ def lower(spec: WorkloadSpec) -> list[Op]:
 def resident_tensors(spec: WorkloadSpec) -> list[tuple[str, float]]:
     """(name, bytes) of what must live in device memory for the whole run."""
     if spec.kind != "llm":
-        return [(f"{g.name} operands", (g.m * g.k + g.k * g.n + g.m * g.n) * 2.0) for g in spec.gemms[:1]]
+        # GEMMs run one after another: memory must hold the operands of the largest one
+        act, weight = BYTES_PER_ELEMENT[spec.dtypes["activations"]], BYTES_PER_ELEMENT[spec.dtypes["weights"]]
+        sizes = [(f"{g.name} operands", g.m * g.k * act + g.k * g.n * weight + g.m * g.n * act) for g in spec.gemms]
+        return [max(sizes, key=lambda item: item[1])]
     model, tp = spec.model, spec.tensor_parallel
     layers = model.layers // spec.pipeline_parallel
     weight = BYTES_PER_ELEMENT[spec.dtypes["weights"]]

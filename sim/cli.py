@@ -139,7 +139,7 @@ def _run(args) -> int:
 def _mem(args) -> int:
     import json
 
-    from .memory.preset import check_controller, controller_from, load_preset, parse_controller_overrides
+    from .memory.preset import check_controller, controller_from, parse_controller_overrides
     from .memory.report import format_mem_summary, mem_summary
     from .memory.simulate import simulate_requests
     from .memory.trace import parse_trace

@@ -5,7 +5,7 @@ before its bytes stream at the memory's bandwidth.
 """
 from __future__ import annotations
 
-from ..schema import Checker, opt, req
+from ..schema import opt, req
 from .base import CLOCK_FIELD, Component, register
 
 

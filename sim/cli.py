@@ -57,7 +57,23 @@ def _parser() -> argparse.ArgumentParser:
                           "row_hit_cap=8, read_queue=64, refresh=per_bank; repeatable")
     mem.add_argument("--json", action="store_true", help="print the summary as JSON")
     mem.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    for command in _plugin_commands():
+        command.add_parser(sub).add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                                             help=argparse.SUPPRESS)
     return parser
+
+
+def _plugin_commands() -> list:
+    """Command modules in accsim.commands: each defines NAME, add_parser(subparsers)
+    returning its parser, and main(args) returning an exit code."""
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    return [importlib.import_module(f"{commands.__name__}.{info.name}")
+            for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name)
+            if not info.name.startswith("_")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import AccsimError
 
     try:
-        return {"run": _run, "list": _list, "check": _check, "mem": _mem}[args.command](args)
+        handlers = {"run": _run, "list": _list, "check": _check, "mem": _mem}
+        handlers.update({command.NAME: command.main for command in _plugin_commands()})
+        return handlers[args.command](args)
     except AccsimError as exc:
         if args.debug:
             raise

@@ -43,6 +43,9 @@ class OpCost:
     bytes_written: dict[str, float] = field(default_factory=dict)
     macs: int = 0
     peak_macs: int = 0     # MACs the busy units could have done in `ticks`
+    # activity for the energy model: (component name, event) -> count, e.g.
+    # ("sa", "mac_fp16"), ("spad", "read_bytes"), ("hbm", "ACT")
+    events: dict[tuple[str, str], float] = field(default_factory=dict)
     detail: dict[str, Any] = field(default_factory=dict)
 
 

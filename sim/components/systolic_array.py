@@ -84,4 +84,21 @@ class SystolicArray(Component):
         cost.detail["compute_cycles"] = int(cycles.sum())
         cost.detail["tile"] = [(c.tm, c.tn, c.tk) for c in schedule.choices[:1]]
         cost.detail["buffer_peak_bytes"] = max(c.footprint_bytes for c in schedule.choices)
+        self._count_events(cost, op, schedule)
         return cost
+
+    def _count_events(self, cost: OpCost, op, schedule) -> None:
+        """MACs, and scratchpad traffic: DMA writes every loaded byte; the array reads
+        each stationary element once per fold and each streamed element once per fold
+        it meets (ws/is: once per column fold; os: once per row/column fold pair)."""
+        rows, cols = self.params["rows"], self.params["cols"]
+        m, n, k = schedule.m, schedule.n, schedule.k
+        col_folds = -(-n // cols)
+        row_folds = -(-m // rows)
+        a_reads = {"ws": m * k * col_folds, "os": m * k * col_folds, "is": m * k}[self.params["dataflow"]]
+        b_reads = {"ws": k * n, "os": k * n * row_folds, "is": k * n * (-(-m // cols))}[self.params["dataflow"]]
+        spad = self.scratchpad.name
+        cost.events[(self.name, f"mac_{self.params['precision']}")] = float(cost.macs)
+        cost.events[(spad, "write_bytes")] = float(schedule.load_bytes.sum())
+        cost.events[(spad, "read_bytes")] = float((a_reads * op.a_bytes + b_reads * op.b_bytes).sum()
+                                                  + schedule.store_bytes.sum())

@@ -1,0 +1,103 @@
+"""Cluster execution with Dask distributed.
+
+A user starts `dask scheduler` and `dask worker tcp://HOST:8786` on their
+machines (each with accsim installed) and runs `accsim sweep SPEC --scheduler
+tcp://HOST:8786`. Each Dask worker thread keeps one accsim worker process
+(accsim.sweep.worker.Runner), so a point that overruns its timeout is killed
+there exactly as in the local pool. The base YAML trees travel with the
+tasks (scattered once), so workers need no shared file system for them.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Callable, Iterable
+
+from .spec import SweepError
+from .worker import Runner, lost_record
+
+_ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss)://)?([\w.\-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$")
+_local = threading.local()
+
+
+def check_address(address: str) -> str:
+    match = _ADDRESS.match(address.strip())
+    if match is None:
+        raise SweepError(f"--scheduler {address!r}: expected tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)")
+    protocol = match.group(1) or "tcp"
+    return f"{protocol}://{match.group(2)}:{match.group(3)}"
+
+
+def connect(address: str, timeout_s: float):
+    """A Client of the scheduler at `address`; a clear error (no hang) when unreachable."""
+    _import_distributed()
+    from distributed import Client
+
+    address = check_address(address)
+    try:
+        return Client(address, timeout=f"{timeout_s}s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SweepError(f"cannot reach the Dask scheduler at {address} within {timeout_s:g} s "
+                         f"(--connect-timeout): {reason}") from None
+
+
+def local_cluster(workers: int):
+    """A Dask LocalCluster on 127.0.0.1 (one single-threaded worker process each) and its Client."""
+    _import_distributed()
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    return Client(cluster, set_as_default=False), cluster
+
+
+def _import_distributed() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise SweepError("Dask distributed is not installed; pip install 'accsim[cluster]'") from None
+
+
+def run_dask(client, context: dict, tasks: Iterable[dict], on_result: Callable[[dict], None],
+             timeout_s: float | None = None, max_in_flight: int | None = None) -> None:
+    """Submit tasks (at most `max_in_flight` at once) and call on_result as each finishes."""
+    from distributed import as_completed
+
+    threads = sum(client.nthreads().values()) or 1
+    limit = max_in_flight or 2 * threads
+    shared = client.scatter(context, broadcast=True, hash=False)
+    remaining = iter(tasks)
+    submitted = {}
+    finished = as_completed()
+
+    def submit_next() -> None:
+        task = next(remaining, None)
+        if task is not None:
+            future = client.submit(run_task, shared, task, timeout_s, pure=False)
+            submitted[future.key] = (future, task)
+            finished.add(future)
+
+    try:
+        for _ in range(limit):
+            submit_next()
+        for future in finished:
+            task = submitted.pop(future.key)[1]
+            try:
+                record = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost Dask worker costs only its point
+                record = lost_record(task, "crashed", f"Dask: {type(exc).__name__}: {exc}", 0.0)
+            on_result(record)
+            submit_next()
+    finally:
+        if submitted:   # interrupted: stop what is still queued or running
+            client.cancel([future for future, _ in submitted.values()])
+
+
+def run_task(context: dict, task: dict, timeout_s: float | None) -> dict:
+    """Runs inside a Dask worker: one accsim worker process per Dask worker thread."""
+    runner = getattr(_local, "runner", None)
+    if runner is None:
+        runner = _local.runner = Runner()
+    return runner.run(context, task, timeout_s)

@@ -31,6 +31,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="give up reaching the Dask scheduler after this long (default 10)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                         help="fixed override for every point, as in accsim run; repeatable")
+    parser.add_argument("--limit", type=int, metavar="N",
+                        help="run only N points spread evenly over the sweep (a small run, e.g. in CI)")
     parser.add_argument("--dry-run", action="store_true", help="validate the spec and list the points; run nothing")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -45,11 +47,11 @@ def main(args) -> int:
     if args.dry_run:
         from ..sweep.points import plan_sweep
 
-        print(format_plan(plan_sweep(spec)))
+        print(format_plan(plan_sweep(spec, args.limit)))
         return 0
     outcome = run_sweep(spec, args.out, jobs=args.jobs, scheduler=args.scheduler, dask_local=args.dask_local,
                         resume=args.resume, retry_failed=args.retry_failed, point_timeout=args.point_timeout,
-                        connect_timeout=args.connect_timeout, overrides=tuple(args.overrides),
+                        connect_timeout=args.connect_timeout, overrides=tuple(args.overrides), limit=args.limit,
                         progress=not args.quiet and sys.stderr.isatty(), outcome=True)
     print(format_outcome(outcome))
     return 0

@@ -70,7 +70,7 @@ def run_dask(client, context: dict, tasks: Iterable[dict], on_result: Callable[[
     shared = client.scatter(context, broadcast=True, hash=False)
     remaining = iter(tasks)
     submitted = {}
-    finished = as_completed()
+    finished = as_completed(loop=client.loop)
 
     def submit_next() -> None:
         task = next(remaining, None)

@@ -39,8 +39,8 @@ def default_jobs() -> int:
 def run_sweep(spec: str | os.PathLike | SweepSpec, out: str | os.PathLike | None = None, *,
               jobs: int | None = None, scheduler: str | None = None, dask_local: int | None = None,
               resume: bool = False, retry_failed: bool = False, point_timeout: float | None = None,
-              connect_timeout: float = 10.0, overrides: tuple[str, ...] = (), progress: bool = False,
-              outcome: bool = False):
+              connect_timeout: float = 10.0, overrides: tuple[str, ...] = (), limit: int | None = None,
+              progress: bool = False, outcome: bool = False):
     """Run a sweep and return its results table (a DataFrame, one row per point).
 
     `spec` is a spec file or bundled sweep name; `out` the sweep directory
@@ -48,7 +48,8 @@ def run_sweep(spec: str | os.PathLike | SweepSpec, out: str | os.PathLike | None
     skipped (`retry_failed` runs failed, timed-out and crashed ones again).
     Local worker processes by default (`jobs`, default: the usable cores);
     `scheduler` (tcp://HOST:PORT) runs on a Dask cluster, `dask_local` on a
-    Dask LocalCluster of that many workers on 127.0.0.1. With `outcome`, an
+    Dask LocalCluster of that many workers on 127.0.0.1. `limit` runs only that
+    many points spread over the sweep (a small run). With `outcome`, an
     Outcome (table, counts, timings) is returned instead of the table."""
     if jobs is not None and jobs < 1:
         raise SweepError(f"--jobs must be at least 1, got {jobs}")
@@ -58,7 +59,9 @@ def run_sweep(spec: str | os.PathLike | SweepSpec, out: str | os.PathLike | None
         raise SweepError("give --scheduler or --dask-local, not both")
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec, tuple(overrides))
-    plan = plan_sweep(spec)
+    if limit is not None and limit < 1:
+        raise SweepError(f"--limit must be at least 1, got {limit}")
+    plan = plan_sweep(spec, limit)
     directory = Path(out) if out is not None else Path("reports") / spec.name
     client = cluster = None
     if scheduler:

@@ -69,8 +69,11 @@ class _Override:
     field: str                        # spec field it came from
 
 
-def plan_sweep(spec: SweepSpec) -> Plan:
-    """Resolve bases, choose points, validate every distinct configuration, key the points."""
+def plan_sweep(spec: SweepSpec, limit: int | None = None) -> Plan:
+    """Resolve bases, choose points, validate every distinct configuration, key the points.
+
+    `limit` keeps that many points spread evenly over the list (a small run of a big
+    sweep, e.g. in CI); only those are validated."""
     problems: list[Problem] = []
     bases = {"arch": _load_bases(spec, "arch", spec.archs, problems),
              "workload": _load_bases(spec, "workload", spec.workloads, problems)}
@@ -78,24 +81,35 @@ def plan_sweep(spec: SweepSpec) -> Plan:
     routes = _route_parameters(spec, problems)
     if problems:
         raise ConfigError(problems)
-    _check_paths_exist(spec, bases, routes, fixed, problems)
-    if problems:
-        raise ConfigError(problems)
+    bad = _check_paths_exist(spec, bases, routes, fixed, problems)
+    # keep validating the rest: a parameter with a missing path is left out of the points
+    routes = [[] if f"parameters.{p.name}" in bad else sides for p, sides in zip(spec.parameters, routes)]
+    fixed = [(side, o) for side, o in fixed if o.field not in bad]
     rows = SAMPLERS[spec.sampling.method](spec.parameters, spec.sampling)
+    combos = [(a, w, values) for a in range(len(spec.archs)) for w in range(len(spec.workloads)) for values in rows]
+    if limit is not None:
+        combos = spread(combos, limit)
     checked: dict[tuple, str | None] = {}
     points: dict[str, Point] = {}
-    for arch_index, arch_name in enumerate(spec.archs):
-        for workload_index, workload_name in enumerate(spec.workloads):
-            for values in rows:
-                point = _point(spec, bases, fixed, routes, arch_index, workload_index, values, checked, problems)
-                if point is not None and point.key not in points:
-                    points[point.key] = point
+    for arch_index, workload_index, values in combos:
+        point = _point(spec, bases, fixed, routes, arch_index, workload_index, values, checked, problems)
+        if point is not None and point.key not in points:
+            points[point.key] = point
     if problems:
         raise ConfigError(_capped(problems))
-    plan = Plan(spec, list(points.values()), bases, len(rows) * len(spec.archs) * len(spec.workloads))
+    plan = Plan(spec, list(points.values()), bases, len(combos))
     plan.context_id = _digest([[_tree_text(b.tree) for b in bases[side]] for side in SIDES])
     plan.input_hashes = {(side, i): dict(b.file_hashes) for side in SIDES for i, b in enumerate(bases[side])}
     return plan
+
+
+def spread(items: list, count: int) -> list:
+    """`count` items evenly spaced over `items` (first and last included)."""
+    if count >= len(items):
+        return list(items)
+    if count <= 1:
+        return items[:max(count, 0)]
+    return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]
 
 
 def _load_bases(spec: SweepSpec, side: str, names: tuple[str, ...], problems: list) -> list[LoadedFile]:
@@ -147,9 +161,11 @@ def _route_parameters(spec: SweepSpec, problems: list) -> list[list[tuple[str, s
     return routes
 
 
-def _check_paths_exist(spec, bases, routes, fixed, problems: list) -> None:
+def _check_paths_exist(spec, bases, routes, fixed, problems: list) -> set[str]:
     """Every level above the last key must exist in each base file (the last key may be
-    an optional field the base leaves at its default; validation judges it)."""
+    an optional field the base leaves at its default; validation judges it). Returns
+    the spec fields with a missing path."""
+    bad = set()
     targets = [(side, path, p.where, f"parameters.{p.name}")
                for p, sides in zip(spec.parameters, routes) for side, path in sides]
     targets += [(side, o.path, o.where, o.field) for side, o in fixed]
@@ -158,6 +174,8 @@ def _check_paths_exist(spec, bases, routes, fixed, problems: list) -> None:
             message = _missing_level(base.tree, path)
             if message:
                 problems.append(Problem(where[0], where[1], field, f"{path}: {message} in {base.path}"))
+                bad.add(field)
+    return bad
 
 
 def _missing_level(tree: LocDict, path: str) -> str | None:

@@ -116,7 +116,22 @@ def run(arch: str | ArchSpec, workload: str | WorkloadSpec, overrides: Iterable[
     system.check_capacity(resident_tensors(workload_spec))
     ops = lower(workload_spec)
     stats = system.simulate(ops, exact=exact, progress=progress)
-    return Result(_summary(system, workload_spec, stats, exact), _ops_frame(system, stats))
+    return _result(system, workload_spec, stats, exact)
+
+
+def _result(system: System, workload: WorkloadSpec, stats: SimStats, exact: bool) -> Result:
+    """The summary and ops table, with energy, area and the Perfetto trace (accsim.energy)."""
+    from .energy import account, roofline
+    from .trace_export import chrome_trace
+
+    summary = _summary(system, workload, stats, exact)
+    ops = _ops_frame(system, stats)
+    books = account(system, stats)
+    ops["energy_pj"] = books.op_energy_pj
+    metadata = summary.pop("metadata")
+    summary.update(energy=books.energy, area=books.area, roofline=roofline(system), metadata=metadata)
+    return Result(summary, ops, energy=books.energy_frame, area=books.area_frame,
+                  trace=lambda: chrome_trace(system, stats, summary))
 
 
 def _cycles(clock, ticks: int) -> float:

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -26,6 +26,8 @@ ARCH_FIELDS = {
     "clock": req("frequency_hz", "default clock of the components, e.g. 1 GHz", positive=True),
     "components": req("map", "NAME: {type: ..., ...} for every hardware block"),
     "notes": opt("str", "", "free text"),
+    "technology": opt("map", None, "{table: NAME or path (default horowitz45, configs/tech/), node_nm: N "
+                                   "(default: the table's base node), vdd: V}: prices energy and area"),
 }
 
 
@@ -46,6 +48,7 @@ class ArchSpec:
     components: tuple[ComponentSpec, ...]
     file_hashes: Mapping[str, str]
     overrides: tuple[str, ...]
+    technology: Mapping[str, Any] = field(default_factory=dict)   # validated `technology:` values
 
     def component(self, name: str) -> ComponentSpec:
         for spec in self.components:
@@ -94,6 +97,9 @@ def parse_arch(loaded: LoadedFile, overrides: tuple[str, ...] = ()) -> ArchSpec:
         apply_override(tree, assignment)
     checker = Checker(loaded.problems)
     top = checker.section(tree, "", ARCH_FIELDS)
+    from .energy.tech import check_technology
+
+    technology = check_technology(checker, top["technology"], tree.location("technology"))
     built: dict[str, tuple[type, dict]] = {}
     clean: set[str] = set()           # components whose own fields are all valid
     components = top["components"] or LocDict()
@@ -115,4 +121,4 @@ def parse_arch(loaded: LoadedFile, overrides: tuple[str, ...] = ()) -> ArchSpec:
     specs = tuple(ComponentSpec(name, cls.TYPE, params["count"], MappingProxyType(dict(params)))
                   for name, (cls, params) in built.items())
     return ArchSpec(top["name"], top["description"], str(loaded.path), top["clock"], specs,
-                    MappingProxyType(dict(loaded.file_hashes)), tuple(overrides))
+                    MappingProxyType(dict(loaded.file_hashes)), tuple(overrides), MappingProxyType(technology))

@@ -47,7 +47,32 @@ def format_summary(summary: dict) -> str:
     lines.append("  bytes moved:          read          written")
     for name, level in summary["memory_levels"].items():
         lines.append(f"    {name:<12} {_si(level['bytes_read'], 'B'):>14} {_si(level['bytes_written'], 'B'):>14}")
+    lines += _energy_lines(summary)
     shortcuts = summary["metadata"]["shortcuts"]
     if shortcuts:
         lines.append("  shortcuts taken (turn off with --exact): " + ", ".join(shortcuts))
     return "\n".join(lines)
+
+
+def _joules(pj: float) -> str:
+    for unit, scale in (("J", 1e12), ("mJ", 1e9), ("uJ", 1e6), ("nJ", 1e3)):
+        if abs(pj) >= scale:
+            return f"{pj / scale:.3f} {unit}"
+    return f"{pj:.3f} pJ"
+
+
+def _energy_lines(summary: dict) -> list[str]:
+    energy, area = summary.get("energy"), summary.get("area")
+    if not energy or not area:
+        return []
+    total = energy["total_pj"]
+    tech = energy["technology"]
+    lines = [f"  energy          {_joules(total)}  (average {_si(energy['average_power_w'], 'W')}; "
+             f"leakage {energy['leakage_pj'] / total if total else 0:.1%})  [{tech['table']} @ {tech['node_nm']} nm]"]
+    for name, pj in sorted(energy["by_component"].items(), key=lambda item: -item[1]):
+        share = pj / total if total else 0.0
+        lines.append(f"    {name:<12} {_joules(pj):>14}  {share:>6.1%}   area {area['by_component'].get(name, 0):,.2f} mm2")
+    kinds = area["by_kind"]
+    lines.append(f"  area            {area['total_mm2']:,.2f} mm2  (logic {kinds['logic']:,.2f}, SRAM {kinds['sram']:,.2f}, "
+                 f"memory PHY {kinds['phy']:,.2f})")
+    return lines

@@ -7,6 +7,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -18,23 +19,38 @@ from .errors import OutputError
 class Result:
     summary: dict
     ops: pd.DataFrame
+    energy: pd.DataFrame | None = None      # energy.csv: by component, event and op kind, with leakage rows
+    area: pd.DataFrame | None = None        # area.csv: by component
+    trace: Callable[[], dict] | None = None   # builds the Chrome trace-event document (trace.json)
 
     def to_json(self) -> str:
         return json.dumps(self.summary, indent=2, sort_keys=False)
 
     def save(self, directory: str | os.PathLike) -> Path:
-        """Write ops.csv, then summary.json. Both texts are made before anything is
-        written, each file appears whole or not at all (temporary file + rename), and
-        summary.json, written last, records the SHA-256 of the ops.csv it belongs to."""
+        """Write ops.csv, energy.csv, area.csv and trace.json, then summary.json. All texts
+        are made before anything is written, each file appears whole or not at all
+        (temporary file + rename), and summary.json, written last, records the SHA-256 of
+        every file it belongs to."""
         out = Path(directory)
-        ops_text = self.ops.to_csv(index=False)
+        texts = {"ops.csv": self.ops.to_csv(index=False)}
+        if self.energy is not None:
+            texts["energy.csv"] = self.energy.to_csv(index=False)
+        if self.area is not None:
+            texts["area.csv"] = self.area.to_csv(index=False)
         summary = dict(self.summary)
-        summary["metadata"] = {**summary.get("metadata", {}),
-                               "ops_csv_sha256": hashlib.sha256(ops_text.encode()).hexdigest()}
+        metadata = {**summary.get("metadata", {})}
+        if self.trace is not None:
+            trace = self.trace()
+            texts["trace.json"] = json.dumps(trace, separators=(",", ":"))
+            metadata["trace"] = trace["otherData"]["accsim"]
+        metadata["ops_csv_sha256"] = hashlib.sha256(texts["ops.csv"].encode()).hexdigest()
+        metadata["files_sha256"] = {name: hashlib.sha256(text.encode()).hexdigest() for name, text in texts.items()}
+        summary["metadata"] = metadata
         summary_text = json.dumps(summary, indent=2) + "\n"
         try:
             out.mkdir(parents=True, exist_ok=True)
-            _atomic_write(out / "ops.csv", ops_text)
+            for name, text in texts.items():
+                _atomic_write(out / name, text)
             _atomic_write(out / "summary.json", summary_text)
         except OSError as exc:
             raise OutputError(f"{out}: cannot write results: {exc.strerror or exc}") from None

@@ -127,7 +127,8 @@ def test_run_text_summary_and_out_files(tmp_path, small, npu_path, gpt2_path):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     text = proc.stdout
-    assert sorted(os.listdir(out)) == ["ops.csv", "summary.json"]   # no temporary files left behind
+    assert sorted(os.listdir(out)) == ["area.csv", "energy.csv", "ops.csv", "summary.json",
+                                       "trace.json"]   # no temporary files left behind
     summary = json.loads((out / "summary.json").read_text())
 
     # --- summary.json content
@@ -211,7 +212,7 @@ def test_run_json_and_rerun_into_same_out_dir(tmp_path, small):
     assert saved["tokens"]["batch_size"] == 1
     with open(out / "ops.csv", newline="") as stream:
         assert sum(1 for _ in csv.DictReader(stream)) == saved["metadata"]["ops"]
-    assert sorted(os.listdir(out)) == ["ops.csv", "summary.json"]
+    assert sorted(os.listdir(out)) == ["area.csv", "energy.csv", "ops.csv", "summary.json", "trace.json"]
 
 
 @pytest.mark.cli

@@ -23,6 +23,11 @@ class Dma(Component):
     def link(self, system) -> None:
         self.memory = system.components[self.params["memory"]]
 
+    def count_events(self, cost, read_bytes: float, written_bytes: float, dram_run=None) -> None:
+        """Bytes through the DMA, and the memory's own events, for the energy model."""
+        cost.events[(self.name, "bytes")] = float(read_bytes + written_bytes)
+        self.memory.count_events(cost, read_bytes, written_bytes, dram_run)
+
     def transfer_model(self) -> tuple[float, int, int]:
         """(ticks per byte, latency ticks, setup ticks per transfer)."""
         ticks_per_byte, latency = self.memory.transfer_model()

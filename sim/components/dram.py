@@ -80,6 +80,16 @@ class Dram(Component):
     def capacity_bytes(self) -> int:
         return self.preset.capacity_bytes
 
+    def count_events(self, cost, read_bytes: float, written_bytes: float, run=None) -> None:
+        """Bytes, DRAM commands by type and cycles with a bank open (for background power)."""
+        cost.events[(self.name, "read_bytes")] = float(read_bytes)
+        cost.events[(self.name, "write_bytes")] = float(written_bytes)
+        if run is not None:
+            for command, count in run.command_counts.items():
+                if count:
+                    cost.events[(self.name, command)] = float(count)
+            cost.events[(self.name, "active_rank_cycles")] = float(run.active_rank_cycles)
+
     def transfer_model(self) -> tuple[float, int]:
         """Peak bandwidth and idle row-miss read latency, for the first pipeline pass."""
         t = self.preset.timing

@@ -22,17 +22,18 @@ def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots
             units, slots, ticks_per_byte, latency, setup)
     finish, busy, memory_busy, _, load_start, store_start = run_tile_pipeline(*args)
     memory = dma.memory
-    dram_detail = None
+    dram_detail = run = None
     if hasattr(memory, "sustained_port") and (load_bytes.sum() + store_bytes.sum()) > 0:
         sustained, run = memory.sustained_port(load_start, args[1], store_start, args[3], key)
         finish, busy, memory_busy, _, _, _ = run_tile_pipeline(*args[:6], sustained, *args[7:])
         dram_detail = {"memory": memory.name, "row_hits": run.row_hits, "row_misses": run.row_misses,
                        "row_conflicts": run.row_conflicts, "commands": run.command_counts,
-                       "energy_pj": run.energy_pj(), "sustained_bytes_per_s": 1e12 / sustained}
+                       "energy_pj": run.energy_pj(), "sustained_bytes_per_s": 1e12 / sustained,
+                       "channel_busy_ticks": (run.bus_busy_cycles * memory.tck_ps).tolist()}
     memory_name = memory.name
     read = float(load_bytes.sum())
     written = float(store_bytes.sum())
-    return OpCost(
+    cost = OpCost(
         ticks=int(finish),
         busy_ticks={compute_name: int(busy.sum()), memory_name: int(memory_busy), dma.name: int(memory_busy)},
         # Scratchpad traffic counted here is the DMA side only: tiles filled from memory
@@ -42,3 +43,5 @@ def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots
         bytes_written={memory_name: written, buffer_name: read},
         detail={"tiles": int(unit.shape[0]), **({"dram": dram_detail} if dram_detail else {})},
     )
+    dma.count_events(cost, read, written, run)
+    return cost

@@ -16,6 +16,8 @@ class Scratchpad(Component):
     FIELDS = {
         "capacity": req("size_bytes", "capacity of one instance, e.g. 16 MiB", positive=True),
         "double_buffer": opt("bool", True, "two operand slots: load the next tile during compute"),
+        "banks": opt("int", 0, "SRAM banks per instance, for energy per access (0: as many as keep each bank "
+                               "within the technology table's largest measured array)", minimum=0),
     }
 
     @property

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from ..dtypes import DTYPES
 from ..schema import Checker, opt, req
 from .base import CLOCK_FIELD, Component, OpCost, register
 from .pipeline_exec import run_schedule
@@ -30,6 +31,18 @@ REDUCTIONS = {"softmax": 2, "layernorm": 2, "rmsnorm": 1, "gelu": 0, "silu_mul":
 # (input tensors, output tensors) of each op, each of op.elements elements.
 OPERANDS = {"softmax": (1, 1), "layernorm": (1, 1), "rmsnorm": (1, 1), "gelu": (1, 1),
             "silu_mul": (2, 1), "add": (2, 1), "kv_append": (1, 1)}
+# Arithmetic per element, for the energy model (accsim assumption from the algorithms; a
+# reduction tree over n elements does n - 1 adds, counted as one per element):
+#   softmax   max (cmp), x - max and the sum (2 add), exp, scale by 1/sum (mult)
+#   layernorm sum, x - mean, sum of squares, + beta (4 add); square, normalise, gamma (3 mult)
+#   rmsnorm   sum of squares (add); square, scale, gamma (3 mult)
+#   gelu      tanh form 0.5x(1 + tanh(c(x + 0.044715x^3))): x^2, x^3, c, 0.5x, product (5 mult),
+#             x + .., 1 + t (2 add); tanh u = (e^2u - 1)/(e^2u + 1): exp, 2 add, reciprocal + mult (2 mult)
+#   silu_mul  x / (1 + e^-x) * up: exp, add, reciprocal, 2 products (3 mult)
+#   add       one add; kv_append copies (no arithmetic)
+ARITHMETIC = {"softmax": {"cmp": 1, "add": 2, "exp": 1, "mult": 1}, "layernorm": {"add": 4, "mult": 3},
+              "rmsnorm": {"add": 1, "mult": 3}, "gelu": {"mult": 7, "add": 4, "exp": 1},
+              "silu_mul": {"exp": 1, "add": 1, "mult": 3}, "add": {"add": 1}, "kv_append": {}}
 
 
 @register("vector_unit")
@@ -40,6 +53,7 @@ class VectorUnit(Component):
         "lanes": req("int", "elements processed per cycle per pass", positive=True),
         "passes": opt("map", None, f"sweeps over the data per op; defaults {DEFAULT_PASSES}"),
         "latency_cycles": opt("map", None, "pipeline latency per op (default 0 for every op)"),
+        "precision": opt("str", "fp16", "type the lanes compute in (energy and area)", choices=DTYPES),
         "chunk_elements": opt("int", 0, "elements per chunk (0 = fill half the scratchpad)", minimum=0),
         "scratchpad": req("str", "name of the scratchpad component (one instance per unit)"),
         "dma": req("str", "name of the DMA component that feeds the scratchpads"),
@@ -90,4 +104,18 @@ class VectorUnit(Component):
                             self.dma, self.name, self.scratchpad.name, key=repr(op.signature()))
         cost.detail["compute_cycles"] = int(cycles.sum())
         cost.detail["buffer_peak_bytes"] = int(sizes.max() * (inputs + outputs) * element_bytes) * self.scratchpad.slots
+        self._count_events(cost, op, inputs, outputs, element_bytes)
         return cost
+
+    def _count_events(self, cost: OpCost, op, inputs: int, outputs: int, element_bytes: float) -> None:
+        """Arithmetic per element (ARITHMETIC) and scratchpad traffic: the DMA fills the
+        inputs and drains the outputs; the lanes read the inputs on every pass and
+        write the outputs once."""
+        precision = self.params["precision"]
+        for operation, per_element in ARITHMETIC[op.kind].items():
+            cost.events[(self.name, f"{operation}_{precision}")] = float(per_element * op.elements)
+        in_bytes = float(op.elements * inputs * element_bytes)
+        out_bytes = float(op.elements * outputs * element_bytes)
+        spad = self.scratchpad.name
+        cost.events[(spad, "write_bytes")] = in_bytes + out_bytes
+        cost.events[(spad, "read_bytes")] = self.passes[op.kind] * in_bytes + out_bytes

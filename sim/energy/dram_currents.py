@@ -1,0 +1,42 @@
+"""DRAM estimator from datasheet currents: the command energies and background power
+of the preset (IDD x VDD, Micron TN-41-01 / DRAMsim3 method, accsim.memory.preset)."""
+from __future__ import annotations
+
+from ..memory.constraints import COMMANDS
+from .estimator import Decline, Estimator, register
+
+
+@register
+class DramCurrentsEstimator(Estimator):
+    NAME = "dram_currents"
+    RANK = 10
+    ACCURACY = ("command energy and background power from the preset's IDD currents (Micron/DRAMsim3 "
+                "method), within about 25% of the device; no I/O termination energy")
+
+    def _compiled(self, component):
+        if component.TYPE != "dram":
+            raise Decline("only cycle-level DRAM has command counts")
+        if component.preset.power is None:
+            raise Decline(f"preset {component.preset.name} has no IDD currents")
+        if not hasattr(component, "_compiled_energy"):
+            from ..memory.preset import compile_dram
+
+            component._compiled_energy = compile_dram(component.preset, component.controller)
+        return component._compiled_energy
+
+    def event_pj(self, component, event: str) -> float:
+        compiled = self._compiled(component)
+        if event in COMMANDS:
+            return float(compiled.energy_pj[COMMANDS.index(event)])
+        if event in ("read_bytes", "write_bytes"):
+            return 0.0      # in the RD / WR command energy
+        if event == "active_rank_cycles":
+            # IDD3N instead of IDD2N while a bank is open: mW x ns = pJ
+            idle_mw, active_mw = compiled.background_mw
+            return float((active_mw - idle_mw) * component.preset.timing["tCK_ns"])
+        raise Decline(f"DRAM event {event!r} unknown")
+
+    def static_w(self, component) -> float:
+        compiled = self._compiled(component)
+        ranks = component.preset.org["channels"] * component.preset.org["ranks"]
+        return float(compiled.background_mw[0]) * ranks * 1e-3    # all banks precharged standby (IDD2N)

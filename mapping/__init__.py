@@ -1,9 +1,17 @@
-"""accsim.mapping: how ops are cut into tiles and placed on compute units.
+"""accsim.mapping: how tensor ops are tiled, ordered and spread over the hardware.
 
-This package has no simulator imports: it reads plain hardware numbers
-(ArrayTarget) and problem shapes (GemmShape) and returns tile schedules that
-the simulator executes.
+No simulator imports: problems (problem.py) and hardware levels (hierarchy.py)
+go in, mappings (nest.py) with analytical costs (cost.py) come out of the
+search (search.py), and lower.py turns a mapping into the tile schedule the
+simulator executes.
 """
-from .gemm_tiling import ArrayTarget, GemmShape, TileChoice, TileSchedule, choose_tile, schedule_gemms
+from .cost import Costs, evaluate, evaluate_mapping
+from .hierarchy import Compute, Hierarchy, Level
+from .lower import TileSchedule, concat_schedules, lower
+from .nest import Mapping
+from .problem import Operand, Problem, bmm, conv2d, elementwise, gemm, op_problems
+from .search import OBJECTIVES, Candidate, Constraints, MappingError, SearchResult, search
 
-__all__ = ["ArrayTarget", "GemmShape", "TileChoice", "TileSchedule", "choose_tile", "schedule_gemms"]
+__all__ = ["Candidate", "Compute", "Constraints", "Costs", "Hierarchy", "Level", "Mapping", "MappingError",
+           "OBJECTIVES", "Operand", "Problem", "SearchResult", "TileSchedule", "bmm", "concat_schedules",
+           "conv2d", "elementwise", "evaluate", "evaluate_mapping", "gemm", "lower", "op_problems", "search"]

@@ -12,6 +12,7 @@ from . import __version__
 from .arch import ARCH_FIELDS, ArchSpec, parse_arch
 from .clock import TICKS_PER_SECOND
 from .errors import ConfigError, Problem, ResolveError
+from .mapping_rules import load_rules
 from .resolve import resolve
 from .result import Result, seconds
 from .system import SimStats, System
@@ -109,10 +110,11 @@ def kind_of(path: Path) -> str:
 
 
 def run(arch: str | ArchSpec, workload: str | WorkloadSpec, overrides: Iterable[str] = (),
-        exact: bool = False, progress: Callable | None = None) -> Result:
-    """Simulate `workload` on `arch` (paths, bundled names or parsed specs)."""
+        exact: bool = False, progress: Callable | None = None, mapping: str | None = None) -> Result:
+    """Simulate `workload` on `arch` (paths, bundled names or parsed specs); `mapping`
+    is a mapping-rules file (accsim.mapping_rules) that pins or constrains the mapper."""
     arch_spec, workload_spec = load_pair(arch, workload, overrides)
-    system = System(arch_spec)
+    system = System(arch_spec, load_rules(mapping) if mapping else None)
     system.check_capacity(resident_tensors(workload_spec))
     ops = lower(workload_spec)
     stats = system.simulate(ops, exact=exact, progress=progress)
@@ -128,6 +130,7 @@ def _result(system: System, workload: WorkloadSpec, stats: SimStats, exact: bool
     ops = _ops_frame(system, stats)
     books = account(system, stats)
     ops["energy_pj"] = books.op_energy_pj
+    ops["start_seconds"] = [r.start_tick / TICKS_PER_SECOND for r in stats.records]
     metadata = summary.pop("metadata")
     summary.update(energy=books.energy, area=books.area, roofline=roofline(system), metadata=metadata)
     return Result(summary, ops, energy=books.energy_frame, area=books.area_frame,

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="write summary.json and ops.csv to DIR")
     run.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
     run.add_argument("--exact", action="store_true", help="simulate every op; take no reuse shortcut")
+    run.add_argument("--mapping", metavar="FILE", help="mapping rules that pin or constrain the mapper "
+                                                       "(see docs/mapping.md)")
     run.add_argument("--quiet", action="store_true", help="no progress line")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
@@ -139,7 +141,8 @@ def _run(args) -> int:
 
     progress = _Progress(not args.quiet)
     try:
-        result = run(args.arch, args.workload, overrides=args.overrides, exact=args.exact, progress=progress)
+        result = run(args.arch, args.workload, overrides=args.overrides, exact=args.exact, progress=progress,
+                     mapping=args.mapping)
     finally:
         progress.close()
     if args.out:

@@ -42,8 +42,9 @@ class SimStats:
 
 
 class System:
-    def __init__(self, arch: ArchSpec):
+    def __init__(self, arch: ArchSpec, mapping_rules=None):
         self.arch = arch
+        self.mapping_rules = mapping_rules   # accsim.mapping_rules.MappingRules, or None: search freely
         self.clock = Clock("core", arch.clock_hz)
         self.components = {spec.name: REGISTRY[spec.type](spec.name, spec.count, dict(spec.params), self.clock)
                            for spec in arch.components}

@@ -14,6 +14,7 @@ from ..kernels.systolic import DATAFLOW_CODE, DATAFLOWS, tile_cycles
 from ..schema import Checker, opt, req
 from .base import CLOCK_FIELD, Component, OpCost, register
 from .pipeline_exec import run_schedule
+from ..mapping.search import Constraints
 
 
 @register("systolic_array")
@@ -54,24 +55,56 @@ class SystolicArray(Component):
         self.scratchpad = system.components[self.params["scratchpad"]]
         self.dma = system.components[self.params["dma"]]
 
-    def target(self):
-        from ..mapping import ArrayTarget
+    def hierarchy(self):
+        """The memory levels and array as the mapper sees them (accsim.mapping.hierarchy).
+
+        Access energies rank mappings under `--objective energy` until the energy
+        model prices runs: HBM2 3.9 pJ/bit (O'Connor et al., MICRO 2017), on-chip
+        SRAM 100 pJ per 64-bit read of a 1 MB array at 45 nm (Horowitz, ISSCC
+        2014), FP16 multiply 1.1 pJ + add 0.4 pJ (Horowitz, ISSCC 2014)."""
+        from ..mapping import Compute, Hierarchy, Level
 
         ticks_per_byte, _, _ = self.dma.transfer_model()
-        bytes_per_cycle = self.clock.period_ticks / ticks_per_byte
-        return ArrayTarget(self.params["rows"], self.params["cols"], self.count,
-                           self.scratchpad.capacity_bytes, self.scratchpad.slots, bytes_per_cycle,
-                           self.params["dataflow"])
+        memory_bytes_per_cycle = self.clock.period_ticks / ticks_per_byte
+        rows, cols = self.params["rows"], self.params["cols"]
+        operand = BYTES_PER_ELEMENT[self.params["precision"]]
+        return Hierarchy(
+            (Level(self.dma.memory.name, None, memory_bytes_per_cycle,
+                   read_pj_per_byte=3.9 * 8, write_pj_per_byte=3.9 * 8),
+             Level(self.scratchpad.name, self.scratchpad.capacity_bytes, (rows + cols) * operand,
+                   slots=self.scratchpad.slots, read_pj_per_byte=100 / 8, write_pj_per_byte=100 / 8)),
+            Compute("systolic", rows, cols, self.params["dataflow"], self.count,
+                    self.params["preload_overlap"], mac_pj=1.5))
+
+    def plan(self, op, system, top_k: int = 1) -> list:
+        """(problem, search result) for every distinct GEMM shape of the op, under the
+        system's mapping rules (accsim.mapping_rules) when it has any."""
+        from ..mapping import MappingError, op_problems, search
+
+        hier = self.hierarchy()
+        rules = system.mapping_rules
+        rule = rules.match(op.name) if rules else None
+        objective = rules.objective if rules else "latency"
+        plans = []
+        for problem in op_problems(op.gemms, op.a_bytes, op.b_bytes, op.c_bytes):
+            try:
+                plans.append((problem, search(problem, hier, objective,
+                                              rule.constraints if rule else Constraints(), top_k=top_k)))
+            except MappingError as exc:
+                if rule is not None:
+                    from ..mapping_rules import rule_problem
+
+                    raise rule_problem(rule, f"{op.name}: {exc}") from None
+                raise CapacityError(f"{op.name}: {exc}") from None
+        return plans
 
     def execute(self, op, system) -> OpCost:
-        from ..mapping import GemmShape, schedule_gemms
-        from ..mapping.gemm_tiling import TilingError
+        from ..mapping import concat_schedules, lower
 
-        shapes = [GemmShape(m, n, k, op.a_bytes, op.b_bytes, op.c_bytes) for m, n, k in op.gemms]
-        try:
-            schedule = schedule_gemms(shapes, self.target())
-        except TilingError as exc:
-            raise CapacityError(f"{op.name}: {exc} of {self.scratchpad.name!r}") from None
+        hier = self.hierarchy()
+        plans = self.plan(op, system)
+        schedule = concat_schedules([lower(problem, hier, result.best.mapping) for problem, result in plans],
+                                    self.count)
         rows, cols = self.params["rows"], self.params["cols"]
         cycles, _ = tile_cycles(DATAFLOW_CODE[self.params["dataflow"]], rows, cols,
                                 schedule.m, schedule.n, schedule.k, self.params["preload_overlap"])
@@ -82,23 +115,22 @@ class SystolicArray(Component):
         cost.macs = int(sum(m * n * k for m, n, k in op.gemms))
         cost.peak_macs = rows * cols * self.count * int(round(self.clock.cycles(cost.ticks)))
         cost.detail["compute_cycles"] = int(cycles.sum())
-        cost.detail["tile"] = [(c.tm, c.tn, c.tk) for c in schedule.choices[:1]]
-        cost.detail["buffer_peak_bytes"] = max(c.footprint_bytes for c in schedule.choices)
-        self._count_events(cost, op, schedule)
+        cost.detail["estimate_cycles"] = float(sum(r.best.latency_cycles for _, r in plans))
+        cost.detail["mapping"] = [r.best.mapping for _, r in plans]
+        cost.detail["tile"] = [tuple(dict(r.best.mapping.tiles[0]).get(d, 1) for d in "MNK") for _, r in plans[:1]]
+        cost.detail["buffer_peak_bytes"] = max(dict(r.best.footprint_bytes)[self.scratchpad.name] for _, r in plans)
+        self._count_events(cost, plans, hier)
         return cost
 
-    def _count_events(self, cost: OpCost, op, schedule) -> None:
-        """MACs, and scratchpad traffic: DMA writes every loaded byte; the array reads
-        each stationary element once per fold and each streamed element once per fold
-        it meets (ws/is: once per column fold; os: once per row/column fold pair)."""
-        rows, cols = self.params["rows"], self.params["cols"]
-        m, n, k = schedule.m, schedule.n, schedule.k
-        col_folds = -(-n // cols)
-        row_folds = -(-m // rows)
-        a_reads = {"ws": m * k * col_folds, "os": m * k * col_folds, "is": m * k}[self.params["dataflow"]]
-        b_reads = {"ws": k * n, "os": k * n * row_folds, "is": k * n * (-(-m // cols))}[self.params["dataflow"]]
+    def _count_events(self, cost: OpCost, plans, hier) -> None:
+        """MACs, and the scratchpad traffic of the chosen mappings (DMA fills and
+        drains, operand passes into the array): the mapper's access counts."""
+        from ..mapping import evaluate_mapping
+
         spad = self.scratchpad.name
         cost.events[(self.name, f"mac_{self.params['precision']}")] = float(cost.macs)
-        cost.events[(spad, "write_bytes")] = float(schedule.load_bytes.sum())
-        cost.events[(spad, "read_bytes")] = float((a_reads * op.a_bytes + b_reads * op.b_bytes).sum()
-                                                  + schedule.store_bytes.sum())
+        for problem, result in plans:
+            traffic = evaluate_mapping(problem, hier, result.best.mapping).traffic_bytes[spad]
+            for label, nbytes in traffic.items():
+                event = "read_bytes" if label.endswith("read") else "write_bytes"
+                cost.events[(spad, event)] = cost.events.get((spad, event), 0.0) + float(nbytes[0])

@@ -1,0 +1,68 @@
+"""The hardware as the mapper sees it: memory levels over a compute array.
+
+Levels go from the outermost (DRAM, unbounded) inwards. Every level below the
+first exists once per compute unit (private buffers); the first level's loops
+can spread one dimension over the units. The compute array is a systolic
+array (rows x cols, dataflow ws/os/is fixes which dimension roles sit on rows,
+on columns and which stream) or a vector unit (lanes over every dimension).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# which problem roles (mapping.problem) go on array rows / columns / stream, per dataflow
+DATAFLOW_ROLES = {
+    "ws": ("reduce", "cols", "stream"),
+    "os": ("stream", "cols", "reduce"),
+    "is": ("reduce", "stream", "cols"),
+}
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    capacity_bytes: float | None           # None: unbounded (backing memory)
+    bandwidth_bytes_per_cycle: float       # towards the next inner level (reads + writes)
+    slots: int = 1                         # 2: input tiles double-buffered
+    keeps: frozenset[str] | None = None    # operands it may hold (None: all; others bypass it)
+    read_pj_per_byte: float = 0.0
+    write_pj_per_byte: float = 0.0
+
+
+@dataclass(frozen=True)
+class Compute:
+    kind: str                  # systolic | vector
+    rows: int                  # vector: lanes in rows, cols = 1
+    cols: int
+    dataflow: str = "ws"
+    units: int = 1
+    preload_overlap: bool = False
+    mac_pj: float = 0.0
+
+    @property
+    def fill_cycles(self) -> int:
+        """Cycles to load a fold's stationary block (none for output-stationary)."""
+        return 0 if self.kind == "vector" or self.dataflow == "os" else self.rows
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    levels: tuple[Level, ...]
+    compute: Compute
+
+    def describe(self) -> str:
+        c = self.compute
+        array = (f"{c.units} x {c.rows}x{c.cols} {c.dataflow} array" if c.kind == "systolic"
+                 else f"{c.units} x {c.rows}-lane vector unit")
+        parts = [f"{lv.name} ({_size(lv.capacity_bytes)}, {lv.bandwidth_bytes_per_cycle:g} B/cycle"
+                 + (f", x{lv.slots} slots" if lv.slots > 1 else "") + ")" for lv in self.levels]
+        return " -> ".join(parts) + f" -> {array}"
+
+
+def _size(nbytes: float | None) -> str:
+    if nbytes is None:
+        return "unbounded"
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:g} {unit}"
+    return f"{nbytes:g} B"

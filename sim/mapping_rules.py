@@ -1,0 +1,93 @@
+"""User mapping files (`accsim run --mapping FILE`, `accsim map --mapping FILE`).
+
+    schema_version: 1
+    objective: latency            # latency | energy | edp (default latency)
+    rules:                        # first rule whose pattern matches an op's name applies
+      - ops: "prefill.*.ffn_*"    # shell-style pattern on op names (default "*")
+        tile: {M: 256, K: 512}    # fixed tile sizes in the buffer (the rest is searched)
+        order: [N, M, K]          # fixed loop order over buffer tiles, outer to inner
+        split: N                  # dimension spread over the units, or "none"
+
+A rule that fixes every tile, the order and the split pins the mapping; one
+that fixes some of them constrains the search. Either way the result is checked
+against capacity and loop bounds, and a violation names the rule's line.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from .errors import ConfigError, Problem
+from .mapping.search import OBJECTIVES, Constraints
+from .schema import Checker, opt
+from .yamlio import load
+
+RULE_FIELDS = {
+    "ops": opt("str", "*", "shell-style pattern on op names (e.g. 'decode.*.attn_*')"),
+    "tile": opt("map", None, "fixed buffer tile sizes by dimension name (GEMM: M, N, K; batched: B too)"),
+    "order": opt("list", None, "loop order over buffer tiles, outer to inner (every dimension once)"),
+    "split": opt("str", None, "dimension spread over the compute units, or 'none'"),
+}
+FILE_FIELDS = {
+    "schema_version": opt("int", 1, "format version of the file (1)"),
+    "objective": opt("str", "latency", "what the search minimises", choices=OBJECTIVES),
+    "rules": opt("list", [], "mapping rules, first match wins"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str
+    constraints: Constraints
+    where: str                 # file:line of the rule, for error messages
+
+
+@dataclass(frozen=True)
+class MappingRules:
+    objective: str = "latency"
+    rules: tuple[Rule, ...] = ()
+
+    def match(self, op_name: str) -> Rule | None:
+        return next((r for r in self.rules if fnmatch.fnmatchcase(op_name, r.pattern)), None)
+
+
+def load_rules(path: str) -> MappingRules:
+    from pathlib import Path
+
+    document = load(Path(path))
+    checker = Checker(document.problems)
+    top = checker.section(document.tree, "", FILE_FIELDS)
+    rules = []
+    listing = top.get("rules") or []
+    for index, node in enumerate(listing):
+        path_ = f"rules[{index}]"
+        entry = checker.mapping(node, listing.location(index), path_)
+        if entry is None:
+            continue
+        values = checker.section(entry, path_, RULE_FIELDS)
+        constraints = _constraints(values, checker, entry, path_)
+        file, line = listing.location(index)
+        rules.append(Rule(values["ops"], constraints, f"{file}:{line}"))
+    checker.raise_if_any()
+    return MappingRules(top["objective"], tuple(rules))
+
+
+def _constraints(values: dict, checker: Checker, node, path: str) -> Constraints:
+    tiles = []
+    for dim, size in (values.get("tile") or {}).items():
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            checker.add(node.location("tile"), f"{path}.tile.{dim}", f"must be a positive integer, got {size!r}")
+            continue
+        tiles.append((1, str(dim), size))
+    order = values.get("order")
+    if order is not None and not all(isinstance(d, str) for d in order):
+        checker.add(node.location("order"), f"{path}.order", "must be a list of dimension names")
+        order = None
+    split = values.get("split")
+    return Constraints(tiles=tuple(tiles), orders=((0, tuple(order)),) if order else (),
+                       split=None if split in (None, "none") else split, no_split=split == "none")
+
+
+def rule_problem(rule: Rule, message: str) -> ConfigError:
+    file, _, line = rule.where.rpartition(":")
+    return ConfigError([Problem(file, int(line), f"rule {rule.pattern!r}", message)])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AccsimError, ConfigError, ResolveError
-from ..resolve import resolve
+from ..resolve import bundled_dir
 from ..schema import Checker, opt, req
 from ..yamlio import LocDict, LocList, parse_text, read_file
 from .objectives import Constraint, Objective, parse_constraint, parse_objective
@@ -123,15 +123,13 @@ def _resolve_spec(name: str) -> Path:
         return path.resolve()
     stem = name.removeprefix("configs/").removeprefix("sweeps/")
     stem = stem[:-5] if stem.endswith(".yaml") else stem
-    try:
-        return resolve(f"configs/sweeps/{stem}.yaml", "config") if "/" not in stem else _missing(name)
-    except ResolveError:
-        return _missing(name)
+    folder = bundled_dir("config")
+    if folder is not None and "/" not in stem and (folder / "sweeps" / f"{stem}.yaml").is_file():
+        return (folder / "sweeps" / f"{stem}.yaml").resolve()
+    return _missing(name)
 
 
 def _missing(name: str):
-    from ..resolve import bundled_dir
-
     folder = bundled_dir("config")
     names = sorted(p.stem for p in (folder / "sweeps").glob("*.yaml")) if folder else []
     raise ResolveError(f"{name}: no such sweep spec file and no bundled sweep of that name"

@@ -61,6 +61,9 @@ module systolic_array_ws #(
     localparam [AW-1:0] R_AW = ROWS_I[AW-1:0];
     localparam [AW-1:0] C_AW_N = COLS_I[AW-1:0];
     localparam [AW-1:0] ONE = 1;
+    localparam integer MAX_N_I = MAX_N, MAX_K_I = MAX_K;
+    localparam [AW-1:0] MAX_N_AW = MAX_N_I[AW-1:0];
+    localparam [AW-1:0] MAX_K_AW = MAX_K_I[AW-1:0];
 
     // memories are rounded up to a power of two so that an address is a plain bit slice
     localparam A_AW = $clog2(MAX_M*MAX_K), B_AW = $clog2(MAX_K*MAX_N), C_AW = $clog2(MAX_M*MAX_N);
@@ -104,7 +107,7 @@ module systolic_array_ws #(
             wire [AW-1:0] kk = k_fold + R_AW - ONE - t_cur;
             wire [AW-1:0] nn = n_fold + c;
             /* verilator lint_off UNUSEDSIGNAL */  // only the low bits address the memory
-            wire [AW-1:0] addr = kk*MAX_N + nn;
+            wire [AW-1:0] addr = kk*MAX_N_AW + nn;
             /* verilator lint_on UNUSEDSIGNAL */
             assign w_top[c] = (kk < k_cur && nn < n_cur) ? b_mem[addr[B_AW-1:0]] : 8'sd0;
         end
@@ -112,7 +115,7 @@ module systolic_array_ws #(
             wire [AW-1:0] mm = t - r;      // wraps to a large value when t < r
             wire [AW-1:0] kk = k_base + r;
             /* verilator lint_off UNUSEDSIGNAL */  // only the low bits address the memory
-            wire [AW-1:0] addr = mm*MAX_K + kk;
+            wire [AW-1:0] addr = mm*MAX_K_AW + kk;
             /* verilator lint_on UNUSEDSIGNAL */
             wire in_skew = (r == 0) ? 1'b1 : (t >= r);
             assign a_left[r] = (streaming && in_skew && mm < m_r && kk < k_r)
@@ -141,7 +144,7 @@ module systolic_array_ws #(
             wire [AW-1:0] mm = t - (R_AW - ONE) - c[AW-1:0];
             wire [AW-1:0] nn = n_base + c;
             /* verilator lint_off UNUSEDSIGNAL */  // only the low bits address the memory
-            wire [AW-1:0] addr = mm*MAX_N + nn;
+            wire [AW-1:0] addr = mm*MAX_N_AW + nn;
             /* verilator lint_on UNUSEDSIGNAL */
             wire in_skew = (ROWS_I - 1 + c == 0) ? 1'b1 : (t >= R_AW - ONE + c[AW-1:0]);
             assign out_en[c] = streaming && in_skew && mm < m_r && nn < n_r;

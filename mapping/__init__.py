@@ -5,7 +5,7 @@ go in, mappings (nest.py) with analytical costs (cost.py) come out of the
 search (search.py), and lower.py turns a mapping into the tile schedule the
 simulator executes.
 """
-from .cost import Costs, evaluate, evaluate_mapping
+from .cost import Costs, evaluate, evaluate_mapping, evaluate_variants
 from .hierarchy import Compute, Hierarchy, Level
 from .lower import TileSchedule, concat_schedules, lower
 from .nest import Mapping
@@ -14,4 +14,4 @@ from .search import OBJECTIVES, Candidate, Constraints, MappingError, SearchResu
 
 __all__ = ["Candidate", "Compute", "Constraints", "Costs", "Hierarchy", "Level", "Mapping", "MappingError",
            "OBJECTIVES", "Operand", "Problem", "SearchResult", "TileSchedule", "bmm", "concat_schedules",
-           "conv2d", "elementwise", "evaluate", "evaluate_mapping", "gemm", "lower", "op_problems", "search"]
+           "conv2d", "elementwise", "evaluate", "evaluate_mapping", "evaluate_variants", "gemm", "lower", "op_problems", "search"]

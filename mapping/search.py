@@ -203,6 +203,7 @@ def tile_candidates(problem: Problem, hier: Hierarchy, dim: str) -> list[int]:
         sizes = {-(-bound // c) for c in counts}
         aligned = [step * 2 ** i for i in range(int(math.log2(max(bound // step, 1))) + 1)]
         sizes |= {s for s in aligned if s <= bound} | {-(-bound // step) * step if step > 1 else bound}
+        sizes |= {t for t in _divisors(bound) if t >= step or step == 1}   # even tiles, no edge
         sizes = sorted(min(s, bound) for s in sizes)
     best: dict[tuple, int] = {}
     for size in sizes:
@@ -216,6 +217,11 @@ def tile_candidates(problem: Problem, hier: Hierarchy, dim: str) -> list[int]:
             signature = (count, size)            # folds depend on the other dims of the group
         best.setdefault(signature, size)
     return sorted(best.values())
+
+
+def _divisors(n: int) -> list[int]:
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return small + [n // d for d in small]
 
 
 def _exhaustive(problem: Problem, hier: Hierarchy, constraints: Constraints, pool: _Pool) -> None:

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 MAX_BYTES = 50_000_000        # the bound on trace.json
-SLICE_BYTES = 260             # measured size of one op slice with its args, for the estimate above
+SLICE_BYTES = 260             # upper bound of one slice with its args (GPT-2 ops measure 150-200 bytes)
 COUNTER_POINTS = 2000         # samples per counter track: enough for a screen, bounded size
 TICKS_PER_US = 1_000_000
 PID_UNITS, PID_COUNTERS = 1, 2

@@ -51,12 +51,23 @@ def _first(estimators, ask, component, item: str, table_path: str):
 
 
 def account(system, stats) -> Accounting:
+    """Price a run; every missing table entry is reported at once (TechTableError)."""
     tech = technology(system.arch.technology)
-    path = tech.table.path
+    table_path = tech.table.path
+    missing: list[str] = []
+
+    def first(estimators, ask, component, item):
+        try:
+            return _first(estimators, ask, component, item, table_path)
+        except TechTableError as exc:
+            if str(exc) not in missing:
+                missing.append(str(exc))
+            return None, None, {}
+
     provenance: dict[str, dict] = {name: {"type": c.TYPE} for name, c in system.components.items()}
     quotes: dict[str, AreaQuote] = {}
     for name, component in system.components.items():
-        quote, by, declined = _first(ordered(tech, system), lambda e: e.area(component), component, "area", path)
+        quote, by, declined = first(ordered(tech, system), lambda e: e.area(component), component, "area")
         quotes[name] = quote or AreaQuote(note="no estimator prices this component type")
         provenance[name]["area"] = {"by": by, "note": quotes[name].note, "declined": declined}
     chip_mm2 = sum(q.total_mm2 for q in quotes.values())
@@ -70,7 +81,7 @@ def account(system, stats) -> Accounting:
         for (name, event), count in record.cost.events.items():
             if (name, event) not in prices:
                 component = system.components[name]
-                pj, by, declined = _first(estimators, lambda e: e.event_pj(component, event), component, event, path)
+                pj, by, declined = first(estimators, lambda e: e.event_pj(component, event), component, event)
                 prices[(name, event)] = (pj or 0.0, by)
                 provenance[name].setdefault("events", {})[event] = {"by": by, "declined": declined}
             total += count * prices[(name, event)][0]
@@ -88,10 +99,12 @@ def account(system, stats) -> Accounting:
         watts = (quote.logic_mm2 * leakage["logic_w_per_mm2"] + quote.sram_mm2 * leakage["sram_w_per_mm2"]) \
             * tech.leakage_factor
         rows.append(_static_row(name, component, "leakage", watts, seconds, "leakage x area"))
-        static, by, declined = _first(estimators, lambda e: e.static_w(component), component, "static", path)
+        static, by, declined = first(estimators, lambda e: e.static_w(component), component, "static")
         if static:
             rows.append(_static_row(name, component, "static", static, seconds, by))
             provenance[name]["static"] = {"by": by, "watts": static}
+    if missing:
+        raise TechTableError("\n".join(missing))
     frame = pd.DataFrame(rows, columns=["component", "type", "event", "op_kind", "count", "pj_per_event",
                                         "energy_pj", "estimator"])
     return Accounting(_energy_summary(frame, seconds, estimators, provenance, tech),

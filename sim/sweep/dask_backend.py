@@ -36,11 +36,18 @@ def connect(address: str, timeout_s: float):
 
     address = check_address(address)
     try:
-        return Client(address, timeout=f"{timeout_s}s", set_as_default=False)
+        client = Client(address, timeout=f"{timeout_s}s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SweepError(f"cannot reach the Dask scheduler at {address} within {timeout_s:g} s "
                          f"(--connect-timeout): {reason}") from None
+    try:
+        client.wait_for_workers(1, timeout=timeout_s)
+    except (OSError, TimeoutError):
+        client.close()
+        raise SweepError(f"the Dask scheduler at {address} has no workers after {timeout_s:g} s; "
+                         f"start some with: dask worker {address}") from None
+    return client
 
 
 def local_cluster(workers: int):

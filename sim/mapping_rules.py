@@ -52,9 +52,16 @@ class MappingRules:
 
 
 def load_rules(path: str) -> MappingRules:
+    """Parse and validate a mapping-rules file: a path, or a bundled
+    `configs/mappings/NAME.yaml` from any directory."""
     from pathlib import Path
 
-    document = load(Path(path))
+    from .resolve import bundled_file
+
+    file = Path(path).expanduser()
+    if not file.is_file() and path.startswith("configs/"):
+        file = bundled_file("config", path[len("configs/"):])
+    document = load(file)
     checker = Checker(document.problems)
     top = checker.section(document.tree, "", FILE_FIELDS)
     rules = []

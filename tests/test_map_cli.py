@@ -102,3 +102,13 @@ def test_a_tile_beyond_the_loop_bound_is_rejected(tmp_path):
     out = accsim_cli(tmp_path, "map", "sa32", "gemm-256", "--mapping", rules)
     assert out.returncode == 2
     assert "K=512 does not cover the loop bound" in out.stderr
+
+
+def test_the_bundled_example_rules_load_and_apply(tmp_path):
+    from accsim.mapping_rules import load_rules
+    from accsim.resolve import bundled_dir
+
+    rules = load_rules(str(bundled_dir("config") / "mappings" / "example.yaml"))
+    assert rules.match("prefill.L3.ffn_up").constraints.split == "N"
+    assert rules.match("decode7.L0.proj").constraints.fixed_tile(1, "K") == 768
+    assert rules.match("prefill.L0.qkv").constraints.no_split

@@ -287,8 +287,23 @@ def _fold_sum(dims, step, hist, level):
     return sum(mult * -(-_prod(ext.values()) // step) for ext, mult in _combos(dims, hist, level))
 
 
+def _custom_cycles(problem, compute, hist, level):
+    """Sum of compute.tile_cycles(m, n, k) over every tile (exact for any per-tile cost):
+    m = product of the stream dims' extents, n = of the column dims', k = of the reduced
+    dims'; batch items run one after another."""
+    view = {role: [d for d in problem.names if problem.roles[d] == role] for role in ("stream", "cols", "reduce")}
+    batch = _prod(problem.bounds[d] for d in problem.names if problem.roles[d] == "batch")
+    total = 0
+    for ext, mult in _combos(view["stream"] + view["cols"] + view["reduce"], hist, level):
+        m, n, k = (_prod(ext[d] for d in view[role]) * np.ones(1, np.int64) for role in ("stream", "cols", "reduce"))
+        total = total + mult * np.where(mult > 0, compute.tile_cycles(m, n, k), 0)
+    return np.asarray(total * batch, float)
+
+
 def _compute_cycles(problem, hier, hist, counts, level):
     compute = hier.compute
+    if compute.tile_cycles is not None:
+        return _custom_cycles(problem, compute, hist, level)
     if compute.kind == "vector":
         return _fold_sum(problem.names, compute.rows, hist, level).astype(float)
     rows_role, cols_role, stream_role = DATAFLOW_ROLES[compute.dataflow]

@@ -9,6 +9,7 @@ on columns and which stream) or a vector unit (lanes over every dimension).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 # which problem roles (mapping.problem) go on array rows / columns / stream, per dataflow
 DATAFLOW_ROLES = {
@@ -31,13 +32,21 @@ class Level:
 
 @dataclass(frozen=True)
 class Compute:
-    kind: str                  # systolic | vector
+    """The compute array. Built-in cycle models: `systolic` (the fold model of
+    docs/systolic.md) and `vector` (one element per lane per cycle). Other units
+    give `tile_cycles(m, n, k) -> cycles`, vectorised over NumPy arrays of tile
+    extents (m: stream dims, n: column dims, k: reduced dims), and the mapper
+    sums it exactly over the tiles of each candidate; `rows`/`cols` then set
+    the array-aligned tile candidates and the fold counts of operand re-reads."""
+
+    kind: str                  # systolic | vector | any name with tile_cycles
     rows: int                  # vector: lanes in rows, cols = 1
     cols: int
     dataflow: str = "ws"
     units: int = 1
     preload_overlap: bool = False
     mac_pj: float = 0.0
+    tile_cycles: Callable | None = None
 
     @property
     def fill_cycles(self) -> int:

@@ -186,3 +186,20 @@ def test_deeper_hierarchy_uses_the_seeded_random_search_with_bypass():
     bypassed = search(problem, hier, constraints=Constraints(bypass=frozenset({("B", "gbuf")})), patience=4)
     traffic = evaluate_mapping(problem, hier, bypassed.best.mapping).traffic_bytes
     assert "B write" not in traffic["gbuf"] and traffic["dram"]["B read"][0] > 0
+
+
+def test_a_custom_tile_cost_sums_exactly_over_uneven_tiles():
+    """A unit with its own per-tile cycle function: the mapper's total equals the
+    function summed over the lowered tiles."""
+    def cycles(m, n, k):
+        return 3 * m + np.ceil(k / 4) * n + 7
+
+    hier = Hierarchy((Level("dram", None, 16.0), Level("spad", None, 64.0, slots=2)),
+                     Compute("lut", 8, 8, "ws", 1, tile_cycles=cycles))
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        problem = _random_problem(rng)
+        mapping = _random_mapping(rng, problem, 1)
+        schedule = lower(problem, hier, mapping)
+        expected = cycles(schedule.m, schedule.n, schedule.k).sum()
+        assert evaluate_mapping(problem, hier, mapping).compute_cycles[0] == pytest.approx(expected)

@@ -12,6 +12,9 @@ Each model has reference Verilog in rtl/ checked against it bit for bit (tests/r
 """
 from __future__ import annotations
 
+from .run import (FunctionalError, FunctionalReport, FunctionalRow, FunctionalSizeError, MAX_MACS,
+                  run_functional)
 from .timing import UNIT_TIMING, UnitTiming
 
-__all__ = ["UNIT_TIMING", "UnitTiming"]
+__all__ = ["FunctionalError", "FunctionalReport", "FunctionalRow", "FunctionalSizeError", "MAX_MACS",
+           "UNIT_TIMING", "UnitTiming", "run_functional"]

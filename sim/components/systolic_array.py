@@ -20,7 +20,7 @@ from ..mapping.search import Constraints
 @register("systolic_array")
 class SystolicArray(Component):
     SUMMARY = "systolic GEMM array (ws/os/is), fold-level timing equal to SCALE-Sim v3"
-    EXECUTES = frozenset({"gemm", "matmul"})
+    EXECUTES = frozenset({"gemm", "matmul", "attention"})
     FIELDS = {
         "rows": req("int", "PE rows", positive=True),
         "cols": req("int", "PE columns", positive=True),

@@ -42,9 +42,10 @@ class _Builder:
         return self.add(name, "gemm", phase, layer, step, deps, gemms=((m, n, k),),
                         a_bytes=self.act, b_bytes=self.weight, c_bytes=self.act)
 
-    def matmul(self, name, phase, layer, step, deps, gemms) -> int:
-        return self.add(name, "matmul", phase, layer, step, deps, gemms=tuple(gemms),
-                        a_bytes=self.act, b_bytes=self.kv, c_bytes=self.act)
+    def attention(self, name, phase, layer, step, deps, gemms, per_request) -> int:
+        """QK^T or SV of every request: `per_request` consecutive GEMMs (KV heads) each."""
+        return self.add(name, "attention", phase, layer, step, deps, gemms=tuple(gemms),
+                        a_bytes=self.act, b_bytes=self.kv, c_bytes=self.act, group=per_request)
 
     def vector(self, name, kind, phase, layer, step, deps, elements, element_bytes=None) -> int:
         nbytes = element_bytes or self.act
@@ -65,11 +66,11 @@ def _layer(b: _Builder, model: ModelShape, tp: int, phase: str, layer: int, step
     kv = b.vector(f"{tag}.kv_append", "kv_append", phase, layer, step, [qkv],
                   tokens * 2 * kv_heads * dh, b.kv)
     score_shapes = [(q * group, c, dh) for q, c in zip(queries, contexts) for _ in range(kv_heads)]
-    score = b.matmul(f"{tag}.attn_score", phase, layer, step, [kv], score_shapes)
+    score = b.attention(f"{tag}.attn_score", phase, layer, step, [kv], score_shapes, kv_heads)
     soft = b.vector(f"{tag}.softmax", "softmax", phase, layer, step, [score],
                     sum(q * c for q, c in zip(queries, contexts)) * heads)
     value_shapes = [(q * group, dh, c) for q, c in zip(queries, contexts) for _ in range(kv_heads)]
-    attn = b.matmul(f"{tag}.attn_value", phase, layer, step, [soft], value_shapes)
+    attn = b.attention(f"{tag}.attn_value", phase, layer, step, [soft], value_shapes, kv_heads)
     proj = b.gemm(f"{tag}.proj", phase, layer, step, [attn], tokens, d, heads * dh)
     res1 = b.vector(f"{tag}.residual1", "add", phase, layer, step, [proj], tokens * d)
     x2 = b.vector(f"{tag}.norm2", model.norm, phase, layer, step, [res1], tokens * d)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GEMM_KINDS = frozenset({"gemm", "matmul"})
+GEMM_KINDS = frozenset({"gemm", "matmul", "attention"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +24,12 @@ class Op:
     a_bytes: float = 2.0  # bytes per element of A (or of the element-wise input)
     b_bytes: float = 2.0
     c_bytes: float = 2.0
+    group: int = 1        # attention: consecutive GEMMs per request (its KV heads on this device)
+    sub_batch: int = 0    # sub-batch of the iteration (sub-batch interleaving), 0 when not split
 
     def signature(self) -> tuple:
         """Everything that determines the op's cost on an idle system."""
-        return (self.kind, self.gemms, self.elements, self.a_bytes, self.b_bytes, self.c_bytes)
+        return (self.kind, self.gemms, self.elements, self.a_bytes, self.b_bytes, self.c_bytes, self.group)
 
     def shape_text(self) -> str:
         if self.gemms:

@@ -38,3 +38,8 @@ def test_example_runs_small(tmp_path, name):
     assert "2 of 2 points stored (2 ok)" in proc.stdout
     manifest = json.loads((out / "sweep_manifest.json").read_text())
     assert manifest["state"] == "complete" and manifest["cli_overrides"] == SMALL[1::2]
+    if name == EXAMPLES[0]:                    # the report command recognises the sweep directory
+        report = subprocess.run([sys.executable, "-m", "accsim.cli", "report", str(out)], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=600)
+        assert report.returncode == 0, report.stderr
+        assert (out / "report.html").is_file() and "## Pareto front" in (out / "report.md").read_text()

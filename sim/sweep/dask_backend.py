@@ -106,5 +106,5 @@ def run_task(context: dict, task: dict, timeout_s: float | None) -> dict:
     """Runs inside a Dask worker: one accsim worker process per Dask worker thread."""
     runner = getattr(_local, "runner", None)
     if runner is None:
-        runner = _local.runner = Runner()
+        runner = _local.runner = Runner(warm_up=timeout_s is not None)
     return runner.run(context, task, timeout_s)

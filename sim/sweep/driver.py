@@ -11,7 +11,7 @@ import pandas as pd
 from .. import __version__
 from .objectives import MetricUnavailable
 from .points import Plan, plan_sweep
-from .results import best_points, build_frame, flatten_summary, objectives_of
+from .results import build_frame, flatten_summary, objectives_of
 from .spec import SweepError, SweepSpec, load_spec
 from .store import FINISHED, RETRIED, WORKER_LOG, Store, export_tables, new_manifest, utc_now
 

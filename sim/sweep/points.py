@@ -169,12 +169,12 @@ def _check_paths_exist(spec, bases, routes, fixed, problems: list) -> set[str]:
     targets = [(side, path, p.where, f"parameters.{p.name}")
                for p, sides in zip(spec.parameters, routes) for side, path in sides]
     targets += [(side, o.path, o.where, o.field) for side, o in fixed]
-    for side, path, where, field in targets:
+    for side, path, where, spec_field in targets:
         for base in bases[side]:
             message = _missing_level(base.tree, path)
             if message:
-                problems.append(Problem(where[0], where[1], field, f"{path}: {message} in {base.path}"))
-                bad.add(field)
+                problems.append(Problem(where[0], where[1], spec_field, f"{path}: {message} in {base.path}"))
+                bad.add(spec_field)
     return bad
 
 

@@ -19,7 +19,7 @@ def run_local(context: dict, tasks: Iterable[dict], on_result: Callable[[dict], 
     """Run every task on `jobs` worker processes; call `on_result(record)` in this process
     as each finishes (also for failed, timed-out and crashed points)."""
     pending = deque(tasks)
-    runners = [Runner(log_path, env) for _ in range(max(1, min(jobs, len(pending))))]
+    runners = [Runner(log_path, env, warm_up=timeout_s is not None) for _ in range(max(1, min(jobs, len(pending))))]
     try:
         for runner in runners:
             runner.start()
@@ -51,7 +51,7 @@ def _receive(runner: Runner, on_result) -> None:
     try:
         message = runner.receive()
     except EOFError:
-        task, code = runner.task, runner.process.poll() if runner.process else None
+        task, code = runner.task, runner.exit_code()
         if task is None:
             log = runner.log_path or "stderr"
             runner.kill()

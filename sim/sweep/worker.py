@@ -33,9 +33,10 @@ class WorkerStartError(RuntimeError):
 class Runner:
     """One worker child process with at most one task in flight."""
 
-    def __init__(self, log_path: str | None = None, env: dict | None = None):
+    def __init__(self, log_path: str | None = None, env: dict | None = None, warm_up: bool = True):
         self.log_path = log_path
         self.env = env
+        self.warm_up = warm_up
         self.process: subprocess.Popen | None = None
         self.connection: Connection | None = None
         self.ready = False
@@ -48,7 +49,7 @@ class Runner:
         log = open(self.log_path, "ab") if self.log_path else None   # None: inherit our stderr
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "accsim.sweep.worker", str(os.getpid())],
+                [sys.executable, "-m", "accsim.sweep.worker", str(os.getpid()), "warm" if self.warm_up else "cold"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=self.env, close_fds=True)
         finally:
             if log is not None:
@@ -80,6 +81,13 @@ class Runner:
     def receive(self):
         """The child's next message; EOFError when it died."""
         return self.connection.recv()
+
+    def exit_code(self) -> int | None:
+        """The exit code of a child whose pipe closed (it may take a moment to be reaped)."""
+        try:
+            return self.process.wait(timeout=5.0) if self.process else None
+        except subprocess.TimeoutExpired:
+            return None
 
     def kill(self) -> None:
         if self.process is not None:
@@ -127,7 +135,7 @@ class Runner:
         try:
             result = self.receive()
         except EOFError:
-            code = self.process.poll() if self.process else None
+            code = self.exit_code()
             self.restart()
             return lost_record(task, "crashed", f"worker process died (exit code {code})",
                                time.monotonic() - started)
@@ -221,7 +229,8 @@ class PointExecutor:
 
 
 def _warm_up() -> None:
-    """Load the compiled kernels once, before the first timed point."""
+    """Load the compiled kernels once, so the first point's timeout does not pay for it
+    (only done when points have a timeout: otherwise the first point warms up anyway)."""
     from .. import api
 
     try:
@@ -246,7 +255,8 @@ def main(argv: list[str]) -> int:
     parent_pid = int(argv[0]) if argv else os.getppid()
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     executor = PointExecutor()
-    _warm_up()
+    if argv[1:2] != ["cold"]:
+        _warm_up()
     writer.send("ready")
     while True:
         try:

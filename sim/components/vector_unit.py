@@ -112,7 +112,8 @@ class VectorUnit(Component):
         inputs and drains the outputs; the lanes read the inputs on every pass and
         write the outputs once."""
         precision = self.params["precision"]
-        for operation, per_element in ARITHMETIC[op.kind].items():
+        # a kind without an entry counts one add per element until its algorithm is added above
+        for operation, per_element in ARITHMETIC.get(op.kind, {"add": 1}).items():
             cost.events[(self.name, f"{operation}_{precision}")] = float(per_element * op.elements)
         in_bytes = float(op.elements * inputs * element_bytes)
         out_bytes = float(op.elements * outputs * element_bytes)

@@ -255,3 +255,18 @@ def test_cycle_level_hbm2_energy_per_bit_is_near_the_published_figure():
     sequential, random = dram_pj_per_bit("hbm2", SEQUENTIAL), dram_pj_per_bit("hbm2", RANDOM)
     assert 3.9 / 2 < sequential < 3.9
     assert sequential < random < 3.9 * 2
+
+
+def test_pim_commands_are_priced_from_the_commands_they_resemble():
+    """NeuPIMs' public model: COMP = 4 x READ, G_ACT = 4 x ACT (the table's pim ratios)."""
+    from accsim.energy.dram_currents import DramCurrentsEstimator
+
+    system = System(accsim.load_arch("npu_hbm2"))
+    estimator = DramCurrentsEstimator(technology(system.arch.technology), system)
+    dram = system.components["hbm2"]
+    table = load_table("horowitz45")
+    assert estimator.event_pj(dram, "PIM_COMP") == pytest.approx(table.pim["comp_to_read"]
+                                                                 * estimator.event_pj(dram, "RD"))
+    assert estimator.event_pj(dram, "G_ACT") == pytest.approx(table.pim["gact_to_act"]
+                                                              * estimator.event_pj(dram, "ACT"))
+    assert estimator.event_pj(dram, "READRES") == estimator.event_pj(dram, "RD") > 0

@@ -5,6 +5,15 @@ from __future__ import annotations
 from ..memory.constraints import COMMANDS
 from .estimator import Decline, Estimator, register
 
+# PIM commands (NeuPIMs naming, with or without a PIM_ prefix) priced from the normal command
+# they resemble, times the technology table's `pim` ratio when it has one (neupims.md: the
+# public model charges COMP = 4 x READ and G_ACT = 4 x ACT; GWRITE writes the global buffer
+# like a WRITE burst, READRES reads results like a READ burst, PIM_PRECHARGE is a PRE).
+PIM_COMMANDS = {"COMP": ("RD", "comp_to_read"), "DOTPRODUCT": ("RD", "comp_to_read"),
+                "G_ACT": ("ACT", "gact_to_act"), "ACTIVATION": ("ACT", "gact_to_act"),
+                "READRES": ("RD", None), "RDRESULT": ("RD", None), "GWRITE": ("WR", None),
+                "PRECHARGE": ("PRE", None)}
+
 
 @register
 class DramCurrentsEstimator(Estimator):
@@ -14,8 +23,8 @@ class DramCurrentsEstimator(Estimator):
                 "method), within about 25% of the device; no I/O termination energy")
 
     def _compiled(self, component):
-        if component.TYPE != "dram":
-            raise Decline("only cycle-level DRAM has command counts")
+        if getattr(component, "preset", None) is None or not hasattr(component, "controller"):
+            raise Decline("only cycle-level DRAM (a component with a DRAM preset) has command counts")
         if component.preset.power is None:
             raise Decline(f"preset {component.preset.name} has no IDD currents")
         if not hasattr(component, "_compiled_energy"):
@@ -28,6 +37,11 @@ class DramCurrentsEstimator(Estimator):
         compiled = self._compiled(component)
         if event in COMMANDS:
             return float(compiled.energy_pj[COMMANDS.index(event)])
+        pim = PIM_COMMANDS.get(event.removeprefix("PIM_"))
+        if pim is not None:
+            like, ratio = pim
+            factor = self.table.pim[ratio] if ratio else 1.0
+            return factor * float(compiled.energy_pj[COMMANDS.index(like)])
         if event in ("read_bytes", "write_bytes"):
             return 0.0      # in the RD / WR command energy
         if event == "active_rank_cycles":

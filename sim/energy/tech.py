@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from ..errors import AccsimError, ConfigError, Problem, ResolveError
+from ..errors import AccsimError, ConfigError, ResolveError
 from ..schema import Checker, opt, req
 from ..yamlio import LocDict, LocList, load
 
@@ -119,11 +119,11 @@ def _rows(checker: Checker, section: LocDict, key: str, path: str, columns: list
 
 
 def _numbers(checker: Checker, section: Any, path: str, names: tuple[str, ...]) -> dict[str, float]:
+    """Named numbers of a section; a headed table in the same section keeps its own keys."""
     fields = {name: req("float", name, minimum=0) for name in names}
     if not isinstance(section, LocDict):
         return {name: 0.0 for name in names}
-    ignore = tuple(k for k in section if k not in fields and k in ("columns", "rows", "beyond"))
-    return checker.section(section, path, fields, ignore=ignore)
+    return checker.section(section, path, fields, ignore=("columns", "rows", "beyond"))
 
 
 def parse_table(path: Path) -> TechTable:
@@ -270,14 +270,9 @@ def sram_read_pj_per_64b(table: TechTable, bank_bytes: float) -> float:
     neighbouring points: energy ~ capacity^k, bit- and word-line length growing with
     the array); outside the range, the nearest segment's law continues."""
     points = table.sram_points
-    for (c0, e0), (c1, e1) in zip(points, points[1:]):
-        if bank_bytes <= c1 or (c1, e1) == points[-1]:
-            if bank_bytes < c0 and (c0, e0) != points[0]:
-                continue
-            slope = math.log(e1 / e0) / math.log(c1 / c0)
-            return e0 * (bank_bytes / c0) ** slope
-    return points[-1][1]   # pragma: no cover - loop always returns for >= 2 points
-
-
-def problem(table: TechTable, component: str, event: str, entry: str) -> TechTableError:
-    return TechTableError(f"{table.path}: no entry {entry} for event {event!r} of component {component!r}")
+    for lower, upper in zip(points, points[1:]):
+        if bank_bytes <= upper[0]:
+            break
+    (c0, e0), (c1, e1) = lower, upper
+    slope = math.log(e1 / e0) / math.log(c1 / c0)
+    return e0 * (bank_bytes / c0) ** slope

@@ -112,6 +112,29 @@ def test_local_pool_records_ok_failed_timeout_crashed_and_skips_on_rerun(tmp_pat
     assert len((out / LOG).read_bytes().splitlines()) == 8      # nothing ran twice
 
 
+@pytest.mark.slow
+def test_retry_failed_runs_only_points_that_did_not_finish_ok(tmp_path):
+    from accsim.sweep.points import plan_sweep
+    from accsim.sweep.spec import load_spec
+    from accsim.sweep.store import Store, new_manifest
+
+    spec = write_spec(tmp_path, "components.vu.lanes: [16, 32]\n")
+    plan = plan_sweep(load_spec(spec))
+    out = tmp_path / "sweep"
+    store = Store.open(out, new_manifest(plan, ()), resume=False)     # as left by an earlier run
+    store.append({"key": plan.points[0].key, "status": "ok", "params": {"components.vu.lanes": 16},
+                  "metrics": {"total.seconds": 1.0, "components.sa.utilization": 0.5}})
+    store.append({"key": plan.points[1].key, "status": "timeout", "params": {"components.vu.lanes": 32}})
+    store.close()
+    again = run_sweep(spec, out, jobs=1, outcome=True)
+    assert (again.ran, again.skipped) == (0, 2)
+    retried = run_sweep(spec, out, jobs=1, retry_failed=True, outcome=True)
+    assert (retried.ran, retried.skipped) == (1, 1)
+    frame = retried.frame.set_index("components.vu.lanes")
+    assert frame.loc[32, "status"] == "ok" and frame.loc[16, "latency_s"] == 1.0
+    assert frame.loc[32, "latency_s"] == expected_seconds(["components.vu.lanes=32"])
+
+
 def _wait_for(predicate, timeout=180.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

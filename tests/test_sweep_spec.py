@@ -136,6 +136,8 @@ def test_every_problem_is_reported_with_file_line_and_field(tmp_path):
      "random sampling needs points"),
     ("parameters:\n  speed: [1]\nobjectives: [latency]\n", "unknown top-level key 'speed'"),
     ("parameters:\n  components.sa.rows: [1]\nobjectives: [latency]\nbogus: 1\n", "unknown key"),
+    ("parameters:\n  components.sa.rows: [16]\nobjectives: [throughput]\n",
+     "throughput needs an LLM workload (kind: llm); gemm-256 is kind: ops"),
 ])
 def test_bad_specs_are_rejected_before_running(tmp_path, body, message):
     with pytest.raises(ConfigError) as excinfo:
@@ -175,3 +177,12 @@ def test_pareto_mask_against_brute_force():
         expected = [not any(np.all(other <= row) and np.any(other < row) for other in values)
                     for row in values]
         assert pareto_mask(values).tolist() == expected
+
+
+@pytest.mark.unit
+def test_the_module_is_callable_and_still_a_package():
+    import accsim.sweep
+    import accsim.sweep.report
+
+    assert callable(accsim.sweep) and callable(accsim.sweep.report.render_sweep)
+    assert accsim.sweep.run_sweep.__doc__

@@ -79,6 +79,7 @@ def plan_sweep(spec: SweepSpec, limit: int | None = None) -> Plan:
              "workload": _load_bases(spec, "workload", spec.workloads, problems)}
     fixed = _route_fixed(spec, problems)
     routes = _route_parameters(spec, problems)
+    _check_objectives_fit(spec, bases["workload"], problems)
     if problems:
         raise ConfigError(problems)
     bad = _check_paths_exist(spec, bases, routes, fixed, problems)
@@ -123,6 +124,18 @@ def _load_bases(spec: SweepSpec, side: str, names: tuple[str, ...], problems: li
         except ConfigError as exc:
             problems.extend(exc.problems)
     return loaded
+
+
+def _check_objectives_fit(spec: SweepSpec, workloads: list[LoadedFile], problems: list) -> None:
+    """Throughput exists only for LLM workloads: known from the files, so checked now."""
+    for index, objective in enumerate(spec.objectives):
+        if objective.name != "throughput":
+            continue
+        for name, base in zip(spec.workloads, workloads):
+            kind = base.tree.get("kind")
+            if kind != "llm":
+                problems.append(Problem(objective.where[0], objective.where[1], f"objectives[{index}]",
+                                        f"throughput needs an LLM workload (kind: llm); {name} is kind: {kind}"))
 
 
 def _route(assignment: str, where: tuple, field: str, problems: list) -> tuple[str, _Override] | None:

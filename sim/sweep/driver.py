@@ -68,13 +68,18 @@ def run_sweep(spec: str | os.PathLike | SweepSpec, out: str | os.PathLike | None
         from .dask_backend import connect
 
         client = connect(scheduler, connect_timeout)     # fails fast, before any point runs
-    store = Store.open(directory, new_manifest(plan, tuple(overrides)), resume)
+    try:
+        store = Store.open(directory, new_manifest(plan, tuple(overrides)), resume)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     try:
         if dask_local:
             from .dask_backend import local_cluster
 
             client, cluster = local_cluster(dask_local)
-        result = _execute(plan, store, client, jobs or default_jobs(), point_timeout, retry_failed, progress)
+        result = _execute(plan, store, client, jobs, point_timeout, retry_failed, progress)
     finally:
         store.close()
         if client is not None:
@@ -84,24 +89,26 @@ def run_sweep(spec: str | os.PathLike | SweepSpec, out: str | os.PathLike | None
     return result if outcome else result.frame
 
 
-def _execute(plan: Plan, store: Store, client, jobs: int, timeout_s, retry_failed: bool, progress: bool) -> Outcome:
+def _execute(plan: Plan, store: Store, client, jobs: int | None, timeout_s, retry_failed: bool,
+             progress: bool) -> Outcome:
     skip = set(FINISHED) - (set(RETRIED) if retry_failed else set())
     todo = [p for p in plan.points if store.records.get(p.key, {}).get("status") not in skip]
     recorder = _Recorder(plan, store, len(plan.points) - len(todo), len(todo), progress)
     started = time.perf_counter()
     state = "interrupted"
+    workers = 1
     try:
         tasks = (p.task(plan.spec.exact) for p in todo)
-        if not todo:
-            pass
-        elif client is not None:
+        if todo and client is not None:
             from .dask_backend import run_dask
 
-            run_dask(client, plan.context(), tasks, recorder, timeout_s)
-        else:
+            run_dask(client, plan.context(), tasks, recorder, timeout_s, max_in_flight=jobs)
+            workers = sum(client.nthreads().values())
+        elif todo:
             from .pool import run_local
 
-            run_local(plan.context(), tasks, recorder, jobs, timeout_s, str(store.directory / WORKER_LOG))
+            workers = jobs or default_jobs()
+            run_local(plan.context(), tasks, recorder, workers, timeout_s, str(store.directory / WORKER_LOG))
         state = "complete"
     except MetricUnavailable:
         state = "aborted"
@@ -115,7 +122,7 @@ def _execute(plan: Plan, store: Store, client, jobs: int, timeout_s, retry_faile
                              last_run={"ran": recorder.done, "skipped": recorder.skipped, "wall_s": wall,
                                        "finished_utc": utc_now()})
     return Outcome(store.directory, frame, store.manifest, recorder.skipped, recorder.done, wall,
-                   recorder.overhead(wall, jobs))
+                   recorder.overhead(wall, workers))
 
 
 class _Recorder:

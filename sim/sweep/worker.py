@@ -94,12 +94,10 @@ class Runner:
             if self.process.poll() is None:
                 self.process.kill()
             self.process.wait()
-            for stream in (self.process.stdin, self.process.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+        if self.connection is not None:
+            self.connection.close()
         self.process = None
+        self.connection = None
         self.ready = False
 
     def restart(self) -> None:

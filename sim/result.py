@@ -23,6 +23,15 @@ class Result:
     area: pd.DataFrame | None = None        # area.csv: by component
     trace: Callable[[], dict] | None = None   # builds the Chrome trace-event document (trace.json)
 
+    def __getstate__(self) -> dict:
+        """Pickle without the trace builder (it holds the simulated system): an unpickled
+        Result saves everything but trace.json."""
+        return {**self.__dict__, "trace": None}
+
+    def __setstate__(self, state: dict) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+
     def to_json(self) -> str:
         return json.dumps(self.summary, indent=2, sort_keys=False)
 

@@ -74,3 +74,12 @@ def test_saved_trace_and_metadata(result, tmp_path):
     assert summary["metadata"]["trace"] == trace["otherData"]["accsim"]
     assert set(summary["metadata"]["files_sha256"]) == {"ops.csv", "energy.csv", "area.csv", "trace.json"}
     assert (tmp_path / "trace.json").stat().st_size < trace_export.MAX_BYTES
+
+
+def test_result_pickles_without_its_trace_builder(result, tmp_path):
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(result))
+    assert copy.summary == result.summary and copy.trace is None
+    copy.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["area.csv", "energy.csv", "ops.csv", "summary.json"]

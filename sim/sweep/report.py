@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..reporting import Document
-from .results import best_points, candidates, load_results, objectives_of
+from .results import best_points, candidates, constraints_of, load_results, objectives_of
 from .spec import SweepError
 from .store import CSV, PARQUET, read_manifest
 
@@ -38,7 +38,7 @@ def render_sweep(directory: str | Path) -> Path:
     if frame.empty:
         return doc.write(directory)
     _best(doc, frame, objectives, dimensions)
-    _pareto(doc, frame, objectives, dimensions)
+    _pareto(doc, frame, objectives, dimensions, constraints_of(manifest))
     _sensitivity(doc, frame, objectives, dimensions, manifest)
     _unfinished(doc, frame)
     return doc.write(directory)
@@ -72,7 +72,7 @@ def _best(doc: Document, frame: pd.DataFrame, objectives, dimensions) -> None:
         doc.paragraph("No point finished within the constraints.")
 
 
-def _pareto(doc: Document, frame: pd.DataFrame, objectives, dimensions) -> None:
+def _pareto(doc: Document, frame: pd.DataFrame, objectives, dimensions, constraints) -> None:
     doc.heading("Pareto front")
     front = frame[frame["pareto"].astype(bool)]
     if len(objectives) < 2:
@@ -82,16 +82,17 @@ def _pareto(doc: Document, frame: pd.DataFrame, objectives, dimensions) -> None:
                   "Pareto-optimal (no other point is at least as good in every objective and better in one).")
     pairs = list(itertools.combinations(objectives, 2))
     for first, second in pairs[:MAX_PAIRS]:
-        doc.figure(_front_figure(frame, first, second), f"pareto_{_slug(first.column)}_{_slug(second.column)}",
+        name = f"pareto_{_slug(first.column)}_{_slug(second.column)}"
+        doc.figure(_front_figure(frame, first, second, constraints), name,
                    f"{second.name} against {first.name}: Pareto set (over all {len(objectives)} objectives) "
-                   "highlighted, points outside the constraints hollow")
+                   "highlighted, points outside the constraints hollow, constraint bounds dashed")
     columns = [*dimensions, *[o.column for o in objectives], "key"]
     table = front.sort_values(objectives[0].column, ascending=objectives[0].direction == "min")[columns]
     table = table.assign(key=table["key"].str[:12]).head(MAX_ROWS)
     doc.table(table.reset_index(drop=True))
 
 
-def _front_figure(frame: pd.DataFrame, first, second):
+def _front_figure(frame: pd.DataFrame, first, second, constraints):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.4, 4.6))
@@ -108,6 +109,11 @@ def _front_figure(frame: pd.DataFrame, first, second):
     if len(front) > 1:
         two = _two_objective_front(front, (first, second))
         axes.step(two[first.column], two[second.column], where="post", color="#1f5fbf", linewidth=1)
+    for constraint in constraints:
+        if constraint.column == first.column:
+            axes.axvline(constraint.bound, color="#c44", linestyle="--", linewidth=0.8)
+        elif constraint.column == second.column:
+            axes.axhline(constraint.bound, color="#c44", linestyle="--", linewidth=0.8)
     axes.set_xlabel(f"{first.column} ({first.direction})")
     axes.set_ylabel(f"{second.column} ({second.direction})")
     for column, setter in ((first.column, axes.set_xscale), (second.column, axes.set_yscale)):

@@ -116,6 +116,7 @@ def run(arch: str | ArchSpec, workload: str | WorkloadSpec, overrides: Iterable[
     arch_spec, workload_spec = load_pair(arch, workload, overrides)
     system = System(arch_spec, load_rules(mapping) if mapping else None)
     system.check_capacity(resident_tensors(workload_spec))
+    system.check_workload(workload_spec)
     ops = lower(workload_spec)
     stats = system.simulate(ops, exact=exact, progress=progress)
     return _result(system, workload_spec, stats, exact)

@@ -26,6 +26,9 @@ ARCH_FIELDS = {
     "clock": req("frequency_hz", "default clock of the components, e.g. 1 GHz", positive=True),
     "components": req("map", "NAME: {type: ..., ...} for every hardware block"),
     "notes": opt("str", "", "free text"),
+    "sub_batches": opt("int", 1, "sub-batch interleaving (NeuPIMs): each iteration's requests split into "
+                                 "this many independent halves so GEMMs of one overlap attention of the other",
+                       choices=(1, 2)),
     "technology": opt("map", None, "{table: NAME or path (default horowitz45, configs/tech/), node_nm: N "
                                    "(default: the table's base node), vdd: V}: prices energy and area"),
 }
@@ -49,6 +52,7 @@ class ArchSpec:
     file_hashes: Mapping[str, str]
     overrides: tuple[str, ...]
     technology: Mapping[str, Any] = field(default_factory=dict)   # validated `technology:` values
+    sub_batches: int = 1
 
     def component(self, name: str) -> ComponentSpec:
         for spec in self.components:
@@ -121,4 +125,5 @@ def parse_arch(loaded: LoadedFile, overrides: tuple[str, ...] = ()) -> ArchSpec:
     specs = tuple(ComponentSpec(name, cls.TYPE, params["count"], MappingProxyType(dict(params)))
                   for name, (cls, params) in built.items())
     return ArchSpec(top["name"], top["description"], str(loaded.path), top["clock"], specs,
-                    MappingProxyType(dict(loaded.file_hashes)), tuple(overrides), MappingProxyType(technology))
+                    MappingProxyType(dict(loaded.file_hashes)), tuple(overrides), MappingProxyType(technology),
+                    top["sub_batches"])

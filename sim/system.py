@@ -50,10 +50,13 @@ class System:
                            for spec in arch.components}
         for component in self.components.values():
             component.link(self)
+        # each op kind goes to the most specialised component that executes it (fewest kinds;
+        # ties: the first in the file), e.g. attention to a PIM unit rather than the arrays
         self.executors: dict[str, object] = {}
-        for component in self.components.values():
+        for component in sorted(self.components.values(), key=lambda c: len(c.EXECUTES)):
             for kind in component.EXECUTES:
                 self.executors.setdefault(kind, component)
+        self.blocking = [c for c in self.components.values() if getattr(c, "blocks_memory", False)]
         self.memories = [c for c in self.components.values() if c.ROLE == "memory"]
 
     def executor(self, op: Op):
@@ -71,6 +74,13 @@ class System:
             listing = ", ".join(f"{name} {_gib(size)}" for name, size in tensors)
             raise CapacityError(f"workload needs {_gib(needed)} of memory ({listing}) but "
                                 f"{', '.join(m.name for m in self.memories)} hold {_gib(capacity)}")
+
+    def check_workload(self, workload) -> None:
+        """Component checks that need the whole workload (e.g. KV caches per PIM channel)."""
+        for component in self.components.values():
+            check = getattr(component, "check_workload", None)
+            if check is not None:
+                check(workload)
 
     def simulate(self, ops: list[Op], exact: bool = False, progress=None) -> SimStats:
         costs, kernel_seconds, unique = self._costs(ops, exact, progress)
@@ -108,13 +118,21 @@ class System:
         done: list[simpy.Process] = []
         records: list[OpRecord | None] = [None] * len(ops)
 
+        gate = _MemoryGate(env) if self.blocking else None
+        blockers = {c.name for c in self.blocking}
+
         def run(op: Op, cost: OpCost, unit: str):
             if op.deps:
                 yield env.all_of([done[d] for d in op.deps])
             with groups[unit].request() as slot:
                 yield slot
+                if gate is not None:
+                    # a PIM unit with a single row buffer owns the memory while it computes
+                    yield from gate.enter(exclusive=unit in blockers)
                 start = env.now
                 yield env.timeout(cost.ticks)
+                if gate is not None:
+                    gate.leave(exclusive=unit in blockers)
                 records[op.index] = OpRecord(op, unit, start, env.now, cost)
 
         for op, cost in zip(ops, costs):
@@ -126,3 +144,35 @@ class System:
 
 def _gib(nbytes: float) -> str:
     return f"{nbytes / 2**30:.2f} GiB" if nbytes >= 2**28 else f"{nbytes / 2**20:.2f} MiB"
+
+
+class _MemoryGate:
+    """Readers-writer gate over the memory: NPU ops share it, a blocking PIM op takes it
+    alone. Waiting exclusive users are served before new shared ones (no starvation)."""
+
+    def __init__(self, env):
+        self.env = env
+        self.shared = 0
+        self.exclusive = False
+        self.waiting_exclusive = 0
+        self.changed = env.event()
+
+    def enter(self, exclusive: bool):
+        if exclusive:
+            self.waiting_exclusive += 1
+            while self.exclusive or self.shared:
+                yield self.changed
+            self.waiting_exclusive -= 1
+            self.exclusive = True
+        else:
+            while self.exclusive or self.waiting_exclusive:
+                yield self.changed
+            self.shared += 1
+
+    def leave(self, exclusive: bool) -> None:
+        if exclusive:
+            self.exclusive = False
+        else:
+            self.shared -= 1
+        event, self.changed = self.changed, self.env.event()
+        event.succeed()

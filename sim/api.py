@@ -189,12 +189,13 @@ def _components(system: System, stats: SimStats) -> dict:
     the peak bytes in use against their capacity."""
     busy: dict[str, int] = {}
     peak_buffer: dict[str, int] = {}
-    macs = peak = 0
+    macs: dict[str, int] = {}       # per executing unit
+    peak: dict[str, int] = {}
     for record in stats.records:
         for name, ticks in record.cost.busy_ticks.items():
             busy[name] = busy.get(name, 0) + ticks
-        macs += record.cost.macs
-        peak += record.cost.peak_macs
+        macs[record.unit] = macs.get(record.unit, 0) + record.cost.macs
+        peak[record.unit] = peak.get(record.unit, 0) + record.cost.peak_macs
         buffer = _buffer(system, record.unit)
         if buffer is not None:
             used = record.cost.detail.get("buffer_peak_bytes", 0)
@@ -209,8 +210,8 @@ def _components(system: System, stats: SimStats) -> dict:
             ticks = busy[name] / instances
             entry.update(busy_seconds=seconds(ticks), busy_cycles=_cycles(component.clock, int(ticks)),
                          utilization=ticks / total)
-            if component.EXECUTES & GEMM_KINDS and peak:
-                entry["mac_utilization_while_busy"] = macs / peak
+            if component.EXECUTES & GEMM_KINDS and peak.get(name):
+                entry["mac_utilization_while_busy"] = macs[name] / peak[name]
         elif name in peak_buffer:
             capacity = component.capacity_bytes
             entry.update(capacity_bytes=capacity, peak_bytes_in_use=peak_buffer[name],

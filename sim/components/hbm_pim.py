@@ -133,7 +133,12 @@ class HbmPim(Component):
         for name, count in zip(COMMANDS, totals):
             if count and name != "HEADER":      # a header only carries the job's length on the command bus
                 cost.events[(self.name, "PIM_PRECHARGE" if name == "PIM_PRE" else name)] = float(count)
-        cost.macs = int(sum(m * n * k for m, n, k in op.gemms))
+        cost.macs = int(sum(rows * k * n for rows, k, n in jobs))     # in the banks; NPU rows: detail
+        org = self.preset.org
+        banks = org["ranks"] * org["bankgroups"] * org["banks_per_group"]
+        # peak: every bank's MACs once per tCCD_L (one COMP per tCCD_L) in every channel
+        cost.peak_macs = (self.channels * banks * self.params["macs_per_bank"] * int(finish.max(initial=0))
+                          // self.preset.timing["tCCD_L"])
         cost.detail.update({
             "pim_cycles": int(finish.max(initial=0)), "pim_channels_used": int((finish > 0).sum()),
             "pim_commands": {name: int(c) for name, c in zip(COMMANDS, totals)},
@@ -187,3 +192,4 @@ class HbmPim(Component):
         for level, nbytes in part.bytes_written.items():
             cost.bytes_written[level] = cost.bytes_written.get(level, 0.0) + nbytes
         cost.detail["npu_cycles"] = round(self.npu.clock.cycles(part.ticks))
+        cost.detail["npu_macs"] = part.macs

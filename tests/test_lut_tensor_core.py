@@ -1,0 +1,154 @@
+"""LUT Tensor Core: cycle kernel vs closed form, mapper sums, host model, bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import accsim
+from accsim.cli import main
+from accsim.functional.lut import LUT_TIMING
+from accsim.kernels.lut import simulate_tile, tile_cycles
+
+ARCH = "arch/lut_tensor_core.yaml"
+
+
+def _ops_workload(tmp_path, m, n, k, weights="int2", activations="int8", name="w"):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"""schema_version: 1
+name: {name}
+description: one mpGEMM
+kind: ops
+dtypes: {{weights: {weights}, activations: {activations}}}
+ops:
+  - name: g
+    gemm: {{m: {m}, n: {n}, k: {k}}}
+""")
+    return str(path)
+
+
+@pytest.mark.timing
+def test_event_kernel_equals_closed_form_on_random_tiles():
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        m, n, k = (int(x) for x in rng.integers(1, 300, 3))
+        bits, depth, arrays = int(rng.integers(1, 5)), int(rng.integers(1, 4)), int(rng.integers(1, 20))
+        cycles, beats, stalls = simulate_tile(m, n, k, 2, 64, 4, bits, depth, arrays)
+        assert cycles == tile_cycles(m, n, k, 2, 64, 4, bits, depth, arrays)
+        lmmas = -(-m // 2) * -(-n // 64) * -(-k // 4)
+        assert beats == lmmas * bits
+
+
+@pytest.mark.timing
+def test_a_chained_lmma_waits_for_its_accumulator_exactly():
+    """One block, two K-groups, W = 2, depth 2: the second LMMA needs the first's result,
+    out at cycle W + depth - 1 = 3 -- blocked at 2, issued at 3, done at 3 + 3 = 6."""
+    cycles, beats, stalls = simulate_tile(2, 64, 8, 2, 64, 4, 2, 2, 1)
+    assert (cycles, beats, stalls) == (6, 4, 1)
+    # two independent blocks fill the gap: no stall, back to back (2 x 2 x 2 beats + depth - 1)
+    cycles, beats, stalls = simulate_tile(2, 128, 8, 2, 64, 4, 2, 2, 1)
+    assert (cycles, beats, stalls) == (9, 8, 0)
+
+
+@pytest.mark.unit
+def test_pipeline_depth_default_is_the_rtl_latency():
+    from accsim.components.lut_tensor_core import LutTensorCore
+
+    assert LutTensorCore.FIELDS["pipeline_depth"].default == LUT_TIMING.latency_cycles == 2
+    assert LUT_TIMING.initiation_interval == 1
+
+
+@pytest.mark.unit
+def test_the_mapper_sums_the_lut_tile_cycles_exactly():
+    from accsim.mapping import evaluate_mapping, gemm, lower, search
+    from accsim.system import System
+    from accsim.workload.ops import Op
+
+    system = System(accsim.load_arch(ARCH))
+    lut = system.components["lut"]
+    op = Op(0, "g", "gemm", "ops", -1, 0, (), gemms=((300, 1000, 700),), a_bytes=1.0, b_bytes=0.25, c_bytes=1.0)
+    hier = lut.hierarchy(op)
+    problem = gemm(300, 1000, 700, *lut.operand_bytes(op))
+    mapping = search(problem, hier, "latency").best.mapping
+    schedule = lower(problem, hier, mapping)
+    simulated = lut.simulate_tiles(schedule.m, schedule.n, schedule.k, op)
+    # the cost model's compute is the total times the busiest SM's share of the split slices
+    slices = -(-problem.bounds[mapping.split] // mapping.tile(1)[mapping.split]) if mapping.split else 1
+    share = -(-slices // 108) / slices if mapping.split else 1.0
+    assert evaluate_mapping(problem, hier, mapping).compute_cycles[0] == pytest.approx(simulated.sum() * share)
+
+
+@pytest.mark.unit
+def test_bit_serial_weights_cost_their_width(tmp_path):
+    """A compute-bound mpGEMM: 4-bit weights take about twice the cycles of 2-bit ones,
+    1-bit half; never faster than the arrays' peak."""
+    seconds = {}
+    for bits, dtype in ((1, "int1"), (2, "int2"), (4, "int4")):
+        result = accsim.run(ARCH, _ops_workload(tmp_path, 2048, 4096, 4096, dtype, name=f"w{bits}"))
+        seconds[bits] = result.summary["total"]["seconds"]
+        peak = 108 * 16 * 2 * 64 * 4 / bits * 1.41e9        # MACs per second of 108 SMs x 16 arrays
+        assert seconds[bits] >= 2048 * 4096 * 4096 / peak
+    assert 1.6 < seconds[4] / seconds[2] < 2.2
+    assert 1.3 < seconds[2] / seconds[1] < 2.2
+
+
+@pytest.mark.unit
+def test_lut_area_and_energy_come_from_the_technology_table():
+    """Per SM the LUT arrays are smaller than the FP16 MAC tensor cores; changing the node
+    scales both (nothing typed in)."""
+    from accsim.components.lut_energy import TensorCoreEstimator
+    from accsim.energy import technology
+    from accsim.system import System
+
+    def areas(node):
+        tech = technology({"table": "horowitz45", "node_nm": node})
+        lut_sys, mac_sys = System(accsim.load_arch(ARCH)), System(accsim.load_arch("arch/a100_fp16_tc.yaml"))
+        est = TensorCoreEstimator(tech, lut_sys)
+        return (est.area(lut_sys.components["lut"]).total_mm2 / 108,
+                TensorCoreEstimator(tech, mac_sys).area(mac_sys.components["tc"]).total_mm2 / 108)
+
+    lut7, mac7 = areas(7)
+    lut45, mac45 = areas(45)
+    assert 0 < lut7 < mac7
+    assert lut45 / lut7 == pytest.approx(mac45 / mac7) and lut45 > lut7
+
+
+STRICT = ["--set", "components.lut.fallback="]     # no MAC tensor core to fall back on
+
+
+@pytest.mark.cli
+@pytest.mark.parametrize("overrides, reason", [
+    (STRICT + ["--set", "workload.dtypes.weights=int8"], "8-bit weights; the LUT unit 'lut' takes 1-4 bit weights"),
+    (STRICT + ["--set", "workload.dtypes.weights=fp16"], "16-bit weights"),
+    (STRICT + ["--set", "workload.dtypes.activations=fp16"], "takes int8 activations"),
+    (["--set", "components.lut.activations=int4"], "cannot take 'int4' activations"),
+    (["--set", "components.lut.register_file=4 KiB"], "the tables do not fit the register file"),
+])
+def test_bad_input_exits_2_with_the_reason(tmp_path, capsys, overrides, reason):
+    code = main(["run", ARCH, _ops_workload(tmp_path, 64, 256, 256), *overrides])
+    assert code == 2
+    assert reason in capsys.readouterr().err
+
+
+@pytest.mark.unit
+def test_gemms_the_lut_unit_cannot_take_fall_back_to_the_mac_tensor_cores():
+    from accsim.system import System
+    from accsim.workload.ops import Op
+
+    system = System(accsim.load_arch(ARCH))
+    wide = Op(0, "g", "gemm", "ops", -1, 0, (), gemms=((64, 256, 256),), a_bytes=2.0, b_bytes=2.0, c_bytes=2.0)
+    cost = system.executor(wide).execute(wide, system)
+    assert cost.detail["fallback"].startswith("tc: g: 16-bit weights")
+    assert ("tc", "mac_fp16") in cost.events and "lmmas" not in cost.detail
+    low = Op(0, "g", "gemm", "ops", -1, 0, (), gemms=((64, 256, 256),), a_bytes=1.0, b_bytes=0.25, c_bytes=1.0)
+    assert system.executor(low).execute(low, system).detail["lmmas"] >= 32 * 4 * 64   # + padded edge tiles
+
+
+@pytest.mark.cli
+def test_the_kernel_workload_runs_on_every_configuration(capsys):
+    """The paper's kernel shape on the LUT unit and on the MAC baselines; the LUT-4X unit
+    beats the INT8 tensor core, which beats FP16 with dequantization."""
+    times = {}
+    for arch in ("lut_tensor_core", "a100_int8_tc", "a100_fp16_tc"):
+        over = ["workload.dtypes.activations=fp16"] if arch == "a100_fp16_tc" else []
+        times[arch] = accsim.run(f"arch/{arch}.yaml", "workloads/lut-kernel.yaml", overrides=over).summary["total"]["seconds"]
+    assert times["lut_tensor_core"] < times["a100_int8_tc"] < times["a100_fp16_tc"]

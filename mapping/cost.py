@@ -89,6 +89,11 @@ def _operand_sum(op: Operand, hist, level, counts) -> np.ndarray:
     return total
 
 
+def _held_bytes(op: Operand, level) -> float:
+    """Buffer bytes per element held: inputs in every slot, outputs once as partial sums."""
+    return op.partial if op.output else op.bytes_per_element * level.slots
+
+
 def _tile_size(op: Operand, tile: dict[str, np.ndarray]) -> np.ndarray:
     size = 1
     for axis in op.axes:
@@ -137,7 +142,7 @@ class _Tiling:
             held = np.zeros(self.batch)
             for op in self.problem.operands:
                 if i in self.keepers[op.name]:
-                    held = held + _tile_size(op, self.held[i]) * op.bytes_per_element * (1 if op.output else level.slots)
+                    held = held + _tile_size(op, self.held[i]) * _held_bytes(op, level)
             footprint[level.name] = held
             if level.capacity_bytes is not None:
                 valid &= held <= level.capacity_bytes
@@ -180,11 +185,14 @@ def _variant(t: _Tiling, orders, split, detail: bool) -> Costs:
             size = t.operand_sum(op, child)
             nb = op.bytes_per_element
             if op.output:
-                _add(writes, levels[parent].name, op.name, fills * nb)
-                _add(reads, levels[parent].name, op.name, (fills - size) * nb)
-                _add(writes, levels[child].name, op.name, (fills - size) * nb)
-                _add(reads, levels[child].name, op.name, fills * nb)
-                crossing[parent] = crossing[parent] + (2 * fills - size) * nb
+                # each tile leaves once finished (output width); earlier departures are
+                # partial sums that go out and come back (accumulator width)
+                spilled = (fills - size) * op.partial
+                _add(writes, levels[parent].name, op.name, size * nb + spilled)
+                _add(reads, levels[parent].name, op.name, spilled)
+                _add(writes, levels[child].name, op.name, spilled)
+                _add(reads, levels[child].name, op.name, size * nb + spilled)
+                crossing[parent] = crossing[parent] + size * nb + 2 * spilled
             else:
                 _add(reads, levels[parent].name, op.name, fills * nb)
                 _add(writes, levels[child].name, op.name, fills * nb)
@@ -255,7 +263,7 @@ def _fills(t: _Tiling, op: Operand, child: int, positions, nontrivial, split, un
 def _array_accesses(problem, hier, op, level, hist, counts, reads, writes) -> None:
     """Reads of the innermost keeping level by the array (and output updates)."""
     name = hier.levels[level].name
-    size = _operand_sum(op, hist, level, counts) * op.bytes_per_element
+    size = _operand_sum(op, hist, level, counts) * (op.partial if op.output else op.bytes_per_element)
     compute = hier.compute
     if compute.kind != "systolic" or level == 0:
         _add(writes if op.output else reads, name, op.name, size)

@@ -55,16 +55,21 @@ def lower(problem: Problem, hier: Hierarchy, mapping: Mapping) -> TileSchedule:
             if dims else np.zeros(steps, np.int64)
         changed = first_of_unit.copy()
         changed[1:] |= key[1:] != key[:-1]
-        size = _elements(op, extents) [walk] * op.bytes_per_element
+        elements = _elements(op, extents)[walk]
         if op.output:
+            # partial sums (accumulator width) come back for every visit but the first and
+            # leave after every visit but the last, which stores the result (output width)
             seen_before = np.ones(steps, bool)
             seen_before[np.unique(key, return_index=True)[1]] = False
-            load[walk] += np.where(changed & seen_before, size, 0)
+            last_visit = np.zeros(steps, bool)
+            last_visit[steps - 1 - np.unique(key[::-1], return_index=True)[1]] = True
+            load[walk] += np.where(changed & seen_before, elements * op.partial, 0)
             leaving = last_of_unit.copy()
             leaving[:-1] |= changed[1:]
-            store[walk] += np.where(leaving, size, 0)
+            width = np.where(last_visit, op.bytes_per_element, op.partial)
+            store[walk] += np.where(leaving, elements * width, 0)
         else:
-            load[walk] += np.where(changed, size, 0)
+            load[walk] += np.where(changed, elements * op.bytes_per_element, 0)
         offsets[op.name] = _offset(op, problem, coords, tile)
     roles = DATAFLOW_ROLES["ws"]   # GEMM view of a tile: m streams, n on columns, k reduces
     m = _product(problem, extents, roles[2], steps)

@@ -26,6 +26,11 @@ class Operand:
     axes: tuple[Axis, ...]
     bytes_per_element: float
     output: bool = False
+    partial_bytes: float | None = None    # outputs: partial sums (accumulator width); None = bytes_per_element
+
+    @property
+    def partial(self) -> float:
+        return self.bytes_per_element if self.partial_bytes is None else self.partial_bytes
 
     @property
     def dims(self) -> frozenset[str]:
@@ -87,21 +92,22 @@ def _axis(*terms) -> Axis:
     return tuple((d, 1) for d in terms) if all(isinstance(t, str) for t in terms) else tuple(terms)
 
 
-def gemm(m: int, n: int, k: int, a_bytes: float = 2, b_bytes: float = 2, c_bytes: float = 2) -> Problem:
-    """C[M,N] += A[M,K] * B[K,N]."""
+def gemm(m: int, n: int, k: int, a_bytes: float = 2, b_bytes: float = 2, c_bytes: float = 2,
+         partial_bytes: float | None = None) -> Problem:
+    """C[M,N] += A[M,K] * B[K,N]; partial sums of C travel at `partial_bytes` (default c_bytes)."""
     return Problem("gemm", (("M", m), ("N", n), ("K", k)), (
         Operand("A", (_axis("M"), _axis("K")), a_bytes),
         Operand("B", (_axis("K"), _axis("N")), b_bytes),
-        Operand("C", (_axis("M"), _axis("N")), c_bytes, output=True)))
+        Operand("C", (_axis("M"), _axis("N")), c_bytes, output=True, partial_bytes=partial_bytes)))
 
 
 def bmm(batch: int, m: int, n: int, k: int, a_bytes: float = 2, b_bytes: float = 2,
-        c_bytes: float = 2) -> Problem:
+        c_bytes: float = 2, partial_bytes: float | None = None) -> Problem:
     """C[B,M,N] += A[B,M,K] * B[B,K,N] (attention scores and values per head)."""
     return Problem("bmm", (("B", batch), ("M", m), ("N", n), ("K", k)), (
         Operand("A", (_axis("B"), _axis("M"), _axis("K")), a_bytes),
         Operand("B", (_axis("B"), _axis("K"), _axis("N")), b_bytes),
-        Operand("C", (_axis("B"), _axis("M"), _axis("N")), c_bytes, output=True)))
+        Operand("C", (_axis("B"), _axis("M"), _axis("N")), c_bytes, output=True, partial_bytes=partial_bytes)))
 
 
 def conv2d(n: int, k: int, c: int, p: int, q: int, r: int, s: int, stride: int = 1,
@@ -119,10 +125,12 @@ def elementwise(elements: int, inputs: int = 1, in_bytes: float = 2, out_bytes: 
     return Problem("elementwise", (("E", elements),), operands + (Operand("Y", (_axis("E"),), out_bytes, True),))
 
 
-def op_problems(gemms, a_bytes: float, b_bytes: float, c_bytes: float) -> list[Problem]:
+def op_problems(gemms, a_bytes: float, b_bytes: float, c_bytes: float,
+                partial_bytes: float | None = None) -> list[Problem]:
     """The distinct problems of an op's GEMM list: identical shapes form one batched matmul."""
     counts: dict[tuple[int, int, int], int] = {}
     for shape in gemms:
         counts[tuple(shape)] = counts.get(tuple(shape), 0) + 1
-    return [gemm(m, n, k, a_bytes, b_bytes, c_bytes) if count == 1 else bmm(count, m, n, k, a_bytes, b_bytes, c_bytes)
+    return [gemm(m, n, k, a_bytes, b_bytes, c_bytes, partial_bytes) if count == 1
+            else bmm(count, m, n, k, a_bytes, b_bytes, c_bytes, partial_bytes)
             for (m, n, k), count in counts.items()]

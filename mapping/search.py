@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .cost import Costs, evaluate_variants
+from .cost import Costs, _held_bytes, evaluate_variants
 from .hierarchy import DATAFLOW_ROLES, Hierarchy
 from .nest import Mapping
 from .problem import Problem
@@ -256,7 +256,7 @@ def _prefilter(problem, hier, flat, constraints):
         elems = 1
         for axis in op.axes:
             elems = elems * (sum(c * (flat[d] - 1) for d, c in axis) + 1)
-        size += elems * op.bytes_per_element * (1 if op.output else level.slots)
+        size += elems * _held_bytes(op, level)
     keep = size <= level.capacity_bytes
     return {d: v[keep] for d, v in flat.items()}
 
@@ -354,7 +354,7 @@ def _why_infeasible(problem: Problem, hier: Hierarchy, constraints: Constraints)
             elems = 1
             for axis in op.axes:
                 elems *= sum(c * (tile[d] - 1) for d, c in axis) + 1
-            parts.append((op.name, elems * op.bytes_per_element * (1 if op.output else level.slots)))
+            parts.append((op.name, elems * _held_bytes(op, level)))
         need = sum(b for _, b in parts)
         if need > level.capacity_bytes:
             shown = ", ".join(f"{d}={tile[d]}" for d in problem.names)

@@ -32,7 +32,7 @@ def _random_mapping(rng, problem, units):
 def _random_problem(rng):
     if rng.random() < 0.3:
         return bmm(int(rng.integers(1, 4)), *(int(x) for x in rng.integers(1, 40, 3)))
-    return gemm(*(int(x) for x in rng.integers(1, 70, 3)), a_bytes=1, b_bytes=2, c_bytes=4)
+    return gemm(*(int(x) for x in rng.integers(1, 70, 3)), a_bytes=1, b_bytes=2, c_bytes=2, partial_bytes=4)
 
 
 @pytest.mark.parametrize("seed", range(4))

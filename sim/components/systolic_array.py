@@ -86,7 +86,8 @@ class SystolicArray(Component):
         rule = rules.match(op.name) if rules else None
         objective = rules.objective if rules else "latency"
         plans = []
-        for problem in op_problems(op.gemms, op.a_bytes, op.b_bytes, op.c_bytes):
+        partial = BYTES_PER_ELEMENT[self.params["accumulator"]]    # partial sums leave at accumulator width
+        for problem in op_problems(op.gemms, op.a_bytes, op.b_bytes, op.c_bytes, partial):
             try:
                 plans.append((problem, search(problem, hier, objective,
                                               rule.constraints if rule else Constraints(), top_k=top_k)))

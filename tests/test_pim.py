@@ -154,3 +154,13 @@ def test_pimcheck_command_rejects_a_bad_stream(tmp_path):
     stream.write_text("cycle,command,rank,channel\n0,G_ACT,0,0\n14,COMP,-1,0\n")
     out = accsim_cli(tmp_path, "pimcheck", "neupims", stream)
     assert out.returncode == 0 and "ok: 2 commands" in out.stdout
+
+
+@pytest.mark.golden
+@pytest.mark.parametrize("arch", ["neupims", "npu_pim"])
+def test_exact_mode_agrees_with_the_reuse_shortcut(arch):
+    overrides = ["model.layers=2", "serving.batch_size=6", "serving.prompt_tokens=24", "serving.generate_tokens=4"]
+    fast = accsim.run(arch, "gpt2", overrides=overrides)
+    exact = accsim.run(arch, "gpt2", overrides=overrides, exact=True)
+    assert fast.summary["total"]["cycles"] == pytest.approx(exact.summary["total"]["cycles"], rel=0.01)
+    assert "identical_op_reuse" in fast.summary["metadata"]["shortcuts"]

@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--exact", action="store_true", help="simulate every op; take no reuse shortcut")
     run.add_argument("--mapping", metavar="FILE", help="mapping rules that pin or constrain the mapper "
                                                        "(see docs/mapping.md)")
+    run.add_argument("--functional", action="store_true",
+                     help="also compute every GEMM's values through the bit-accurate unit models and check "
+                          "them against NumPy (small workloads; docs/rtl.md); exit 1 on a mismatch")
     run.add_argument("--quiet", action="store_true", help="no progress line")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
@@ -154,6 +157,12 @@ def _run(args) -> int:
         print(format_summary(result.summary))
     if args.out and not args.json:
         print(f"\nwrote {Path(args.out) / 'summary.json'} and {Path(args.out) / 'ops.csv'}")
+    if args.functional:
+        from .functional import run_functional
+
+        report = run_functional(args.arch, args.workload, args.overrides)
+        print(report.format(), file=sys.stderr if args.json else sys.stdout)
+        return EXIT_OK if report.ok else EXIT_INTERNAL
     return EXIT_OK
 
 

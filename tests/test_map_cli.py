@@ -112,3 +112,9 @@ def test_the_bundled_example_rules_load_and_apply(tmp_path):
     assert rules.match("prefill.L3.ffn_up").constraints.split == "N"
     assert rules.match("decode7.L0.proj").constraints.fixed_tile(1, "K") == 768
     assert rules.match("prefill.L0.qkv").constraints.no_split
+
+
+def test_run_functional_checks_values_through_the_unit_models(tmp_path):
+    out = accsim_cli(tmp_path, "run", "sa8_int8", "gemm-int8-small", "--functional")
+    assert out.returncode == 0, out.stderr
+    assert "all match the NumPy reference" in out.stdout

@@ -12,7 +12,7 @@
 // Handshake: none (valid-free). The PE computes every cycle; the array controller feeds
 // zeros where there is no data. Latency 1 cycle (a_in/psum_in sampled at edge t appear on
 // a_out/psum_out after edge t), initiation interval 1 -- accsim.functional.timing.UNIT_TIMING
-// ["int8_ws_pe"].
+// ["systolic_pe_int8"].
 // Reset: synchronous, active high; clears w, a_out and psum_out.
 `timescale 1ns/1ps
 module systolic_pe_int8 (

@@ -191,6 +191,6 @@ def run_functional(arch, workload, overrides: Iterable[str] = (), seed: int = 0)
         kind, max_error, ratio, wrong = check
         folds = -(-k // rows) * -(-n // cols)
         result_rows.append(FunctionalRow(op_index, name, m, n, k, folds, kind, max_error, ratio, wrong, wrong == 0))
-    unit = "int8_ws_pe" if precision == "int8" else ("fp16_fma" if accumulator == "fp16" else "fp16 x fp16 + fp32 fused MAC (model only)")
+    unit = "systolic_pe_int8" if precision == "int8" else ("fp16_fma" if accumulator == "fp16" else "fp16 x fp16 + fp32 fused MAC (model only)")
     return FunctionalReport(arch_spec.name, workload_spec.name, array.name, (rows, cols), precision, accumulator,
                             unit, seed, tuple(result_rows), tuple(notes))

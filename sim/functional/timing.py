@@ -22,18 +22,26 @@ class UnitTiming:
     top: str               # Verilog module name
     model: str             # Python model in accsim.functional
     summary: str
+    helpers: tuple[str, ...] = ()   # other rtl/ files the unit instantiates
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Files under rtl/ to compile, the unit's own file last."""
+        return (*self.helpers, self.rtl_file)
 
 
 UNIT_TIMING = MappingProxyType({
-    "int8_ws_pe": UnitTiming(
+    "systolic_pe_int8": UnitTiming(
         1, 1, "systolic_pe_int8.v", "systolic_pe_int8", "int8.pe_mac",
         "INT8 weight-stationary PE: psum_out = psum_in + a*w (int32, wraps); one hop per cycle, "
         "the per-hop delay behind the systolic kernel's R + C + T - 2 skew"),
     "fp16_fma": UnitTiming(
         3, 1, "fp16_fma.v", "fp16_fma", "fp.fp16_fma",
-        "FP16 fused multiply-add y = RNE(a*b + c), IEEE binary16, subnormals kept"),
+        "FP16 fused multiply-add y = RNE(a*b + c), IEEE binary16, subnormals kept",
+        ("fp16_round.v",)),
     "pim_dot16_fp16": UnitTiming(
         3, 1, "pim_dot16_fp16.v", "pim_dot16_fp16", "fp.fp16_dot_accumulate",
         "16-lane FP16 dot-product-accumulate of a PIM bank: acc = RNE(acc + sum a_i*b_i), one "
-        "rounding per beat; back-to-back beats accumulate at II 1"),
+        "rounding per beat; back-to-back beats accumulate at II 1",
+        ("fp16_round.v",)),
 })

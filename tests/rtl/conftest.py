@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,14 +50,24 @@ class Design:
     parameters: tuple[tuple[str, int], ...] = ()
 
 
+def _unit(name: str, bench: str) -> Design:
+    from accsim.functional.timing import UNIT_TIMING
+
+    timing = UNIT_TIMING[name]
+    return Design(timing.top, timing.sources, bench)
+
+
+def _array(rows: int, cols: int) -> Design:
+    return Design("systolic_array_ws", ("systolic_pe_int8.v", "systolic_array_ws.v"), "tb_systolic_array",
+                  (("ROWS", rows), ("COLS", cols), ("MAX_M", 32), ("MAX_N", 32), ("MAX_K", 32)))
+
+
 DESIGNS = {
-    "pe": Design("systolic_pe_int8", ("systolic_pe_int8.v",), "tb_systolic_pe"),
-    "array4": Design("systolic_array_ws", ("systolic_pe_int8.v", "systolic_array_ws.v"), "tb_systolic_array",
-                     (("ROWS", 4), ("COLS", 4), ("MAX_M", 32), ("MAX_N", 32), ("MAX_K", 32))),
-    "array8": Design("systolic_array_ws", ("systolic_pe_int8.v", "systolic_array_ws.v"), "tb_systolic_array",
-                     (("ROWS", 8), ("COLS", 8), ("MAX_M", 32), ("MAX_N", 32), ("MAX_K", 32))),
-    "fma": Design("fp16_fma", ("fp16_round.v", "fp16_fma.v"), "tb_fp16_fma"),
-    "dot16": Design("pim_dot16_fp16", ("fp16_round.v", "pim_dot16_fp16.v"), "tb_pim_dot16"),
+    "pe": _unit("systolic_pe_int8", "tb_systolic_pe"),
+    "fma": _unit("fp16_fma", "tb_fp16_fma"),
+    "dot16": _unit("pim_dot16_fp16", "tb_pim_dot16"),
+    "array4": _array(4, 4),
+    "array8": _array(8, 8),
 }
 
 
@@ -89,6 +100,10 @@ class RtlSession:
         self.root = root
         self.built: dict[tuple, Built] = {}
 
+    def scratch(self, name: str) -> Path:
+        """A fresh folder under the session's build root (e.g. for a mutated copy of rtl/)."""
+        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.root))
+
     def build(self, name: str, source_dir: Path | None = None) -> Built:
         from cocotb_tools.runner import get_runner
 
@@ -99,7 +114,10 @@ class RtlSession:
             tag = hashlib.sha1(repr(key).encode()).hexdigest()[:10]
             build_dir = self.root / f"{design.top}-{tag}"
             runner = get_runner(SIM)
-            build_args = ["-Wall"] if SIM == "verilator" else []
+            # the real sources build with every lint warning fatal; a mutant may leave a
+            # register unused, which must not stop it from being simulated
+            mutant = source_dir != rtl_source_dir()
+            build_args = (["-Wall", "-Wno-fatal"] if mutant else ["-Wall"]) if SIM == "verilator" else []
             runner.build(sources=[source_dir / s for s in design.sources], hdl_toplevel=design.top,
                          parameters=dict(design.parameters), build_dir=build_dir,
                          build_args=build_args, timescale=("1ns", "1ps"))
@@ -140,10 +158,17 @@ def _share_runtime_objects(root: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def rtl(tmp_path_factory) -> RtlSession:
+def rtl():
+    """The session's RtlSession. Builds live in a private temporary folder, removed at the
+    end (not pytest's numbered tmp dirs, which a concurrent pytest run may rotate away);
+    set ACCSIM_RTL_BUILD_DIR to build in (and keep) a folder of your choice."""
     reason = simulator_available()
     if reason:
         pytest.skip(reason)
-    root = tmp_path_factory.mktemp("rtl_build")
+    chosen = os.environ.get("ACCSIM_RTL_BUILD_DIR")
+    root = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="accsim-rtl-"))
+    root.mkdir(parents=True, exist_ok=True)
     _share_runtime_objects(root)
-    return RtlSession(root)
+    yield RtlSession(root)
+    if not chosen:
+        shutil.rmtree(root, ignore_errors=True)

@@ -30,7 +30,7 @@ def beats(count: int) -> list:
 @cocotb.test()
 async def pe_matches_model(dut):
     """One new input every cycle; psum_out/a_out/w_out after `latency` edges equal the model."""
-    latency = UNIT_TIMING["int8_ws_pe"].latency_cycles
+    latency = UNIT_TIMING["systolic_pe_int8"].latency_cycles
     vectors = beats(int(tbutil.os.environ.get("ACCSIM_TB_VECTORS", "20000")))
     await tbutil.start(dut)
     weight = 0                     # the model's copy of the stationary weight register
@@ -48,6 +48,6 @@ async def pe_matches_model(dut):
             got = (dut.psum_out.value.to_signed(), dut.a_out.value.to_signed(), dut.w_out.value.to_signed())
             if got != want:
                 mismatches.append(f"beat {index + 1 - latency} {vectors[index + 1 - latency]}: got {got} want {want}")
-    tbutil.write_report("int8_ws_pe", {"vectors": len(vectors), "mismatches": len(mismatches),
+    tbutil.write_report("systolic_pe_int8", {"vectors": len(vectors), "mismatches": len(mismatches),
                                        "latency_cycles": latency})
     assert not mismatches, tbutil.mismatch_text(mismatches)

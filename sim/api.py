@@ -117,7 +117,7 @@ def run(arch: str | ArchSpec, workload: str | WorkloadSpec, overrides: Iterable[
     system = System(arch_spec, load_rules(mapping) if mapping else None)
     system.check_capacity(resident_tensors(workload_spec))
     system.check_workload(workload_spec)
-    ops = lower(workload_spec)
+    ops = lower(workload_spec, sub_batches=getattr(arch_spec, "sub_batches", 1))
     stats = system.simulate(ops, exact=exact, progress=progress)
     return _result(system, workload_spec, stats, exact)
 

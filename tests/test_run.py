@@ -92,6 +92,10 @@ def test_bundled_examples_run(arch, workload):
     overrides = ["serving.generate_tokens=3", "model.layers=2"] if spec.kind == "llm" else []
     if spec.kind == "llm" and spec.pipeline_parallel > 1:
         overrides[-1] = f"model.layers={2 * spec.pipeline_parallel}"
+    if spec.kind == "llm" and (spec.skip_iterations or spec.max_iterations):
+        # serving windows (docs/serving.md): a short window of a small continuous batch
+        overrides += ["serving.skip_iterations=2", "serving.max_iterations=2", "serving.batch_size=4",
+                      "serving.requests=8"]
     if spec.kind == "llm" and any(c.type == "dram" for c in accsim.load_arch(arch).components):
         # cycle-level DRAM times every 64-byte request: shrink the model, keep its structure
         overrides += ["model.d_model=256", "model.ffn=512", "model.vocab=1024", "serving.prompt_tokens=8",

@@ -10,9 +10,25 @@ tokens of a set of requests:
 
 Attention under GQA stacks the query heads of one KV head as the rows of one
 GEMM so the K/V of that head are read once. Scores are computed over the whole
-context, causal mask included (no skipping of masked blocks). Prefill emits the
-first generated token; decode step s (1-based) emits the (s+1)-th token of
-every request that still has tokens to generate, with context prompt + s.
+context, causal mask included (no skipping of masked blocks).
+
+Iterations come from the serving schedule (accsim.workload.serving): in each,
+a request that joins processes its whole prompt (its tokens are extra rows of
+the GEMMs; prefill attention over its prompt) and emits its first token; every
+other active request feeds one token with context prompt + tokens generated so
+far. With static scheduling and requests = batch_size this is prefill, then
+decode step s (1-based) emitting the (s+1)-th token of every request that still
+has tokens to generate, with context prompt + s. Op.step is the iteration's
+index; names are `prefill.L0.qkv` (iteration 0), `decode7.L0.qkv`,
+`prefill12.L0.qkv` (a later all-prompt iteration).
+
+Sub-batch interleaving (`sub_batches` k > 1): each iteration's active requests
+are cut by position into k contiguous near-equal parts (the first parts take
+the extra request); each part runs its own chain of all layers (and its own
+lm_head), Op.sub_batch = 1..k and `.sbN` in the names; the chains of one
+iteration do not depend on each other, and the first op of every chain of the
+next iteration depends on the last op of every chain of this one.
+
 The final norm and the vocabulary projection (for the rows that emit a token)
 run when `lm_head` is set and the device holds the last pipeline stage
 (simulated only for pipeline degree 1). Communication between tensor- or
@@ -20,8 +36,11 @@ pipeline-parallel devices is not modelled.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..dtypes import BYTES_PER_ELEMENT
 from .ops import Op
+from .serving import Iteration, peak_reserved_tokens, schedule, split
 from .spec import ModelShape, WorkloadSpec
 
 
@@ -54,14 +73,14 @@ class _Builder:
 
 
 def _layer(b: _Builder, model: ModelShape, tp: int, phase: str, layer: int, step: int,
-           queries: list[int], contexts: list[int], dep: int | None) -> int:
+           queries: list[int], contexts: list[int], deps: list, prefix: str) -> int:
     tokens = sum(queries)
     d, dh = model.d_model, model.d_head
     heads, kv_heads = model.heads // tp, max(1, model.kv_heads // tp)
     group = heads // kv_heads
     ffn = model.ffn // tp
-    tag = f"{phase}{'' if phase == 'prefill' else step}.L{layer}"
-    x = b.vector(f"{tag}.norm1", model.norm, phase, layer, step, [dep], tokens * d)
+    tag = f"{prefix}.L{layer}"
+    x = b.vector(f"{tag}.norm1", model.norm, phase, layer, step, list(deps), tokens * d)
     qkv = b.gemm(f"{tag}.qkv", phase, layer, step, [x], tokens, (heads + 2 * kv_heads) * dh, d)
     kv = b.vector(f"{tag}.kv_append", "kv_append", phase, layer, step, [qkv],
                   tokens * 2 * kv_heads * dh, b.kv)
@@ -83,25 +102,53 @@ def _layer(b: _Builder, model: ModelShape, tp: int, phase: str, layer: int, step
 
 
 def _pass(b: _Builder, spec: WorkloadSpec, phase: str, step: int, queries, contexts, emitting: int,
-          dep: int | None) -> int:
+          deps: list, prefix: str) -> int:
+    """All layers (and the lm_head) over one set of requests; returns the last op."""
     model, tp = spec.model, spec.tensor_parallel
     for layer in range(model.layers // spec.pipeline_parallel):
-        dep = _layer(b, model, tp, phase, layer, step, queries, contexts, dep)
+        deps = [_layer(b, model, tp, phase, layer, step, queries, contexts, deps, prefix)]
     if spec.lm_head and spec.pipeline_parallel == 1:
-        tag = f"{phase}{'' if phase == 'prefill' else step}"
-        norm = b.vector(f"{tag}.final_norm", model.norm, phase, -1, step, [dep], emitting * model.d_model)
-        dep = b.gemm(f"{tag}.lm_head", phase, -1, step, [norm], emitting, model.vocab // tp, model.d_model)
-    return dep
+        norm = b.vector(f"{prefix}.final_norm", model.norm, phase, -1, step, deps, emitting * model.d_model)
+        deps = [b.gemm(f"{prefix}.lm_head", phase, -1, step, [norm], emitting, model.vocab // tp, model.d_model)]
+    return deps[0]
 
 
-def lower_llm(spec: WorkloadSpec) -> list[Op]:
+def _prefix(iteration: Iteration) -> str:
+    phase = iteration.phase
+    return phase if phase == "prefill" and iteration.index == 0 else f"{phase}{iteration.index}"
+
+
+def iterations(spec: WorkloadSpec) -> list[Iteration]:
+    """The simulated iterations of an llm workload (accsim.workload.serving.schedule)."""
+    return schedule(spec.prompt_tokens, spec.generate_tokens, spec.batch_size or len(spec.prompt_tokens),
+                    spec.scheduling, spec.max_iterations, spec.skip_iterations)
+
+
+def serving_totals(spec: WorkloadSpec) -> dict:
+    """What the simulated iterations serve: tokens emitted (one per active request per
+    iteration; the summary's tokens generated), requests that joined and that finished."""
+    its = iterations(spec)
+    return {"iterations": len(its), "tokens_generated": sum(it.tokens_generated for it in its),
+            "requests_joined": sum(1 for it in its for s in it.slots if s.joins),
+            "requests_completed": sum(len(it.finished) for it in its)}
+
+
+def lower_llm(spec: WorkloadSpec, sub_batches: int = 1) -> list[Op]:
     b = _Builder(spec)
-    prompts, generate = spec.prompt_tokens, spec.generate_tokens
-    dep = _pass(b, spec, "prefill", 0, list(prompts), list(prompts), len(prompts), None)
-    for step in range(1, max(generate)):
-        active = [i for i, g in enumerate(generate) if g > step]
-        contexts = [prompts[i] + step for i in active]
-        dep = _pass(b, spec, "decode", step, [1] * len(active), contexts, len(active), dep)
+    ends: list = [None]
+    for iteration in iterations(spec):
+        phase, step, prefix = iteration.phase, iteration.index, _prefix(iteration)
+        parts = [iteration.slots] if sub_batches <= 1 else split(iteration.slots, sub_batches)
+        new_ends = []
+        for number, slots in enumerate(parts, 1):
+            first = len(b.ops)
+            queries = [s.queries for s in slots]
+            contexts = [s.context for s in slots]
+            name = prefix if sub_batches <= 1 else f"{prefix}.sb{number}"
+            new_ends.append(_pass(b, spec, phase, step, queries, contexts, len(slots), ends, name))
+            if sub_batches > 1:
+                b.ops[first:] = [replace(op, sub_batch=number) for op in b.ops[first:]]
+        ends = new_ends
     return b.ops
 
 
@@ -116,8 +163,12 @@ def lower_ops(spec: WorkloadSpec) -> list[Op]:
     return b.ops
 
 
-def lower(spec: WorkloadSpec) -> list[Op]:
-    return lower_llm(spec) if spec.kind == "llm" else lower_ops(spec)
+def lower(spec: WorkloadSpec, sub_batches: int = 1) -> list[Op]:
+    """The op graph; `sub_batches` > 1 splits every iteration of an llm workload into
+    that many independent chains (sub-batch interleaving, module docstring)."""
+    if sub_batches < 1:
+        raise ValueError(f"sub_batches must be at least 1, got {sub_batches}")
+    return lower_llm(spec, sub_batches) if spec.kind == "llm" else lower_ops(spec)
 
 
 def resident_tensors(spec: WorkloadSpec) -> list[tuple[str, float]]:
@@ -137,7 +188,9 @@ def resident_tensors(spec: WorkloadSpec) -> list[tuple[str, float]]:
     tensors = [(f"weights ({layers} layers)", layers * per_layer * weight)]
     if spec.pipeline_parallel == 1:
         tensors.append(("embedding + lm_head", 2 * model.vocab * model.d_model * weight / tp))
-    tokens = sum(p + g for p, g in zip(spec.prompt_tokens, spec.generate_tokens))
+    # KV space reserved for the full length (prompt + generate) of every request active at once,
+    # at the iteration where that is largest
+    tokens = peak_reserved_tokens(spec.prompt_tokens, spec.generate_tokens, iterations(spec))
     kv_bytes = tokens * layers * 2 * kv_heads * model.d_head * BYTES_PER_ELEMENT[spec.dtypes["kv"]]
     tensors.append((f"KV cache ({spec.batch_size} requests, {tokens} tokens)", kv_bytes))
     return tensors

@@ -2,8 +2,10 @@
 
 Two kinds:
   kind: llm   a decoder-only model (from the library in configs/models.yaml or
-              inline) served with a batch: prefill, then one decode step per
-              generated token with the KV cache growing.
+              inline) serving a queue of requests in batches (static) or with
+              iteration-level continuous batching (accsim.workload.serving);
+              request lengths from numbers, seeded distributions or a CSV
+              (accsim.workload.lengths).
   kind: ops   a list of plain GEMMs for microbenchmarks.
 """
 from __future__ import annotations
@@ -18,6 +20,8 @@ from ..dtypes import DTYPES
 from ..resolve import bundled_file
 from ..schema import Checker, opt, req
 from ..yamlio import LoadedFile, LocDict, apply_override, load
+from .lengths import LENGTH_FIELDS, csv_lengths, sample_lengths
+from .serving import schedule
 
 SCHEMA_VERSIONS = (1,)
 WORKLOAD_FIELDS = {
@@ -45,19 +49,24 @@ MODEL_FIELDS = {
     "context": req("int", "maximum context length", positive=True),
     "norm": req("str", "layernorm | rmsnorm", choices=("layernorm", "rmsnorm")),
 }
+SCHEDULING = ("static", "continuous")
 SERVING_FIELDS = {
-    "batch_size": req("int", "requests served together", positive=True),
-    "prompt_tokens": req("any", "tokens per prompt: a number or {distribution: ...}"),
-    "generate_tokens": req("any", "generated tokens per request: a number or {distribution: ...}"),
+    "batch_size": req("int", "requests served together (at most this many active per iteration)", positive=True),
+    "requests": opt("int", None, "requests in the queue (default: batch_size)", positive=True),
+    "scheduling": opt("str", "static", "static (batch after batch) or continuous (a finished request is "
+                                       "replaced from the queue in the next iteration)", choices=SCHEDULING),
+    "max_iterations": opt("int", None, "simulate at most this many iterations (a window; default: until "
+                                       "the queue is served)", positive=True),
+    "skip_iterations": opt("int", 0, "iterations scheduled but not simulated before the window "
+                                     "(their KV caches are in place)", minimum=0),
+    "prompt_tokens": opt("any", None, "tokens per prompt: a number or {distribution: ...} "
+                                      "(required unless lengths_csv)"),
+    "generate_tokens": opt("any", None, "generated tokens per request: a number or {distribution: ...} "
+                                        "(required unless lengths_csv)"),
+    "lengths_csv": opt("str", None, "CSV with columns prompt_tokens,generate_tokens, one request per row, "
+                                    "path relative to this file; rows cycled or truncated to `requests`"),
     "seed": opt("int", 0, "seed of the length distributions", minimum=0),
     "lm_head": opt("bool", True, "compute the vocabulary projection for every generated token"),
-}
-LENGTH_FIELDS = {
-    "distribution": req("str", "uniform | normal (truncated to [min, max])", choices=("uniform", "normal")),
-    "min": req("int", "smallest length", positive=True),
-    "max": req("int", "largest length", positive=True),
-    "mean": opt("float", None, "mean (normal)", positive=True),
-    "std": opt("float", None, "standard deviation (normal)", positive=True),
 }
 DTYPE_FIELDS = {name: opt("str", "fp16", f"{name} element type", choices=DTYPES)
                 for name in ("weights", "activations", "kv")}
@@ -105,8 +114,12 @@ class WorkloadSpec:
     kind: str
     dtypes: Mapping[str, str]
     model: ModelShape | None = None
-    prompt_tokens: tuple[int, ...] = ()
+    prompt_tokens: tuple[int, ...] = ()      # one entry per request of the queue
     generate_tokens: tuple[int, ...] = ()
+    batch_size: int = 0                       # most requests active in one iteration
+    scheduling: str = "static"
+    max_iterations: int | None = None
+    skip_iterations: int = 0
     tensor_parallel: int = 1
     pipeline_parallel: int = 1
     lm_head: bool = True
@@ -115,7 +128,7 @@ class WorkloadSpec:
     overrides: tuple[str, ...] = ()
 
     @property
-    def batch_size(self) -> int:
+    def requests(self) -> int:
         return len(self.prompt_tokens)
 
 
@@ -157,34 +170,6 @@ def _model(checker: Checker, raw: Any, where) -> ModelShape | None:
     return ModelShape(name=base_name or "custom", kv_heads=kv_heads, d_head=d_head, **fields)
 
 
-def _lengths(checker: Checker, raw: Any, where, path: str, count: int, rng) -> tuple[int, ...]:
-    """A fixed length for every request, or `count` seeded samples of a distribution."""
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        if raw <= 0:
-            checker.add(where, path, f"must be greater than zero, got {raw}")
-            return ()
-        return (raw,) * count
-    if not isinstance(raw, LocDict):
-        checker.add(where, path, f"expected a whole number or a distribution mapping, got {raw!r}")
-        return ()
-    node = raw
-    values = checker.section(node, path, LENGTH_FIELDS)
-    low, high = values["min"], values["max"]
-    if low is None or high is None:
-        return ()
-    if low > high:
-        checker.add(node.location("max"), f"{path}.max", f"max {high} is below min {low}")
-        return ()
-    if values["distribution"] == "uniform":
-        samples = rng.integers(low, high + 1, size=count)
-    else:
-        if values["mean"] is None or values["std"] is None:
-            checker.add(node.origin, path, "a normal distribution needs mean and std")
-            return ()
-        samples = np.clip(np.rint(rng.normal(values["mean"], values["std"], size=count)), low, high)
-    return tuple(int(x) for x in samples)
-
-
 def _llm(checker: Checker, tree: LocDict, top: dict, spec_args: dict) -> None:
     model = _model(checker, top["model"], tree.location("model")) if top["model"] is not None else None
     if top["model"] is None:
@@ -195,20 +180,52 @@ def _llm(checker: Checker, tree: LocDict, top: dict, spec_args: dict) -> None:
     serving = checker.section(top["serving"], "serving", SERVING_FIELDS)
     parallel = checker.section(top["parallel"] or LocDict(), "parallel", PARALLEL_FIELDS)
     batch = serving["batch_size"] or 0
-    rng = np.random.default_rng(serving["seed"])
     node = top["serving"]
-    prompts = _lengths(checker, serving["prompt_tokens"], node.location("prompt_tokens"),
-                       "serving.prompt_tokens", batch, rng) if serving["prompt_tokens"] is not None else ()
-    generated = _lengths(checker, serving["generate_tokens"], node.location("generate_tokens"),
-                         "serving.generate_tokens", batch, rng) if serving["generate_tokens"] is not None else ()
+    requests = serving["requests"] if serving["requests"] is not None else batch
+    if serving["requests"] is not None and batch and requests < batch:
+        checker.add(node.location("requests"), "serving.requests",
+                    f"{requests} requests cannot fill a batch of {batch}; give at least batch_size")
+    prompts, generated, origins = _request_lengths(checker, node, serving, requests, spec_args)
     if model is not None:
-        _check_fit(checker, tree, model, parallel, prompts, generated)
-    spec_args.update(model=model, prompt_tokens=prompts, generate_tokens=generated,
+        _check_fit(checker, tree, model, parallel, prompts, generated, origins)
+    skip = serving["skip_iterations"] or 0
+    if skip and batch and prompts and len(prompts) == len(generated) and not schedule(
+            prompts, generated, batch, serving["scheduling"] or "static", 1, skip):
+        total = len(schedule(prompts, generated, batch, serving["scheduling"] or "static"))
+        checker.add(node.location("skip_iterations"), "serving.skip_iterations",
+                    f"skips {skip} iterations but the queue is served in {total}: nothing left to simulate")
+    spec_args.update(model=model, prompt_tokens=prompts, generate_tokens=generated, batch_size=batch,
+                     scheduling=serving["scheduling"] or "static", max_iterations=serving["max_iterations"],
+                     skip_iterations=serving["skip_iterations"] or 0,
                      tensor_parallel=parallel["tensor"], pipeline_parallel=parallel["pipeline"],
                      lm_head=serving["lm_head"])
 
 
-def _check_fit(checker, tree, model: ModelShape, parallel, prompts, generated) -> None:
+def _request_lengths(checker: Checker, node: LocDict, serving: dict, requests: int, spec_args: dict):
+    """(prompts, generated, where each request's lengths were written) for the whole queue."""
+    if serving["lengths_csv"] is not None:
+        for key in ("prompt_tokens", "generate_tokens"):
+            if serving[key] is not None:
+                checker.add(node.location(key), f"serving.{key}", "give either lengths_csv or prompt_tokens "
+                                                                   "and generate_tokens, not both")
+        prompts, generated, origins, hashes = csv_lengths(checker, serving["lengths_csv"],
+                                                          node.location("lengths_csv"), "serving.lengths_csv",
+                                                          requests)
+        spec_args["input_hashes"] = hashes
+        return prompts, generated, origins
+    for key in ("prompt_tokens", "generate_tokens"):
+        if serving[key] is None:
+            checker.add(node.origin, f"serving.{key}", "missing required field (or give lengths_csv)")
+    # Prompts are drawn first, then generated lengths, from one generator (seeded).
+    rng = np.random.default_rng(serving["seed"])
+    lengths = []
+    for which, key in enumerate(("prompt_tokens", "generate_tokens")):
+        lengths.append(sample_lengths(checker, serving[key], node.location(key), f"serving.{key}", requests, rng,
+                                      which) if serving[key] is not None else ())
+    return lengths[0], lengths[1], (node.origin,) * requests
+
+
+def _check_fit(checker, tree, model: ModelShape, parallel, prompts, generated, origins=()) -> None:
     node = tree.get("parallel")
 
     def where(key):
@@ -222,10 +239,14 @@ def _check_fit(checker, tree, model: ModelShape, parallel, prompts, generated) -
     if pp and model.layers % pp:
         checker.add(where("pipeline"), "parallel.pipeline", f"{model.layers} layers cannot be split into {pp} stages")
     if prompts and generated:
-        longest = max(p + g for p, g in zip(prompts, generated))
-        if longest > model.context:
-            checker.add(tree.location("serving"), "serving",
-                        f"prompt + generated tokens reach {longest}, beyond the model's context of {model.context}")
+        # every request of the queue must fit; one problem per place that wrote a too-long request
+        reported = set()
+        for request, (p, g) in enumerate(zip(prompts, generated)):
+            where = origins[request] if request < len(origins) else tree.location("serving")
+            if p + g > model.context and where not in reported:
+                reported.add(where)
+                checker.add(where, "serving", f"request {request}: prompt {p} + generated {g} tokens reach "
+                                              f"{p + g}, beyond the model's context of {model.context}")
 
 
 def _ops(checker: Checker, tree: LocDict, top: dict, spec_args: dict) -> None:
@@ -264,5 +285,5 @@ def parse_workload(loaded: LoadedFile, overrides: tuple[str, ...] = ()) -> Workl
     checker.raise_if_any()
     return WorkloadSpec(name=top["name"], description=top["description"], path=str(loaded.path),
                         kind=top["kind"], dtypes=MappingProxyType(dtypes),
-                        file_hashes=MappingProxyType(dict(loaded.file_hashes)),
+                        file_hashes=MappingProxyType({**loaded.file_hashes, **args.pop("input_hashes", {})}),
                         overrides=tuple(overrides), **args)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from accsim.errors import AccsimError
-from accsim.functional import FunctionalError, FunctionalSizeError, int8, run_functional
+from accsim.functional import FunctionalError, FunctionalSizeError, check_functional, int8, run_functional
 
 pytestmark = pytest.mark.unit
 
@@ -36,6 +36,9 @@ def test_too_big_is_refused_with_the_cap_and_a_way_out():
     with pytest.raises(FunctionalSizeError) as caught:
         run_functional("sa32", "gemm-256")
     message = str(caught.value)
+    with pytest.raises(FunctionalSizeError):
+        check_functional("sa32", "gemm-256")      # refused before any simulation
+    check_functional("sa8_int8", "gemm-int8-small")
     assert "262,144" in message and "16,777,216" in message and "Shrink" in message
     assert isinstance(caught.value, AccsimError)
 

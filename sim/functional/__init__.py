@@ -13,8 +13,8 @@ Each model has reference Verilog in rtl/ checked against it bit for bit (tests/r
 from __future__ import annotations
 
 from .run import (FunctionalError, FunctionalReport, FunctionalRow, FunctionalSizeError, MAX_MACS,
-                  run_functional)
+                  check_functional, run_functional)
 from .timing import UNIT_TIMING, UnitTiming
 
 __all__ = ["FunctionalError", "FunctionalReport", "FunctionalRow", "FunctionalSizeError", "MAX_MACS",
-           "UNIT_TIMING", "UnitTiming", "run_functional"]
+           "UNIT_TIMING", "UnitTiming", "check_functional", "run_functional"]

@@ -153,9 +153,19 @@ def _error_bound(magnitude_sum, roundings: int, k: int, target: fp.FloatFormat):
     return (_gamma(roundings, fp.unit_roundoff(target)) + _gamma(k, 2.0 ** -53)) * magnitude_sum + underflow
 
 
-def run_functional(arch, workload, overrides: Iterable[str] = (), seed: int = 0) -> FunctionalReport:
-    """Compute every GEMM of `workload` on `arch`'s systolic array through the unit models
-    and compare with NumPy (see the module docstring for the checks and their bounds)."""
+UNIT_OF = {("int8", "int32"): "systolic_pe_int8", ("fp16", "fp16"): "fp16_fma",
+           ("fp16", "fp32"): "fp16 x fp16 + fp32 fused MAC (model only)"}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    arch: object
+    workload: object
+    array: object
+    gemms: list
+
+
+def _plan(arch, workload, overrides) -> _Plan:
     from ..api import load_pair
     from ..workload.lower import lower
 
@@ -172,25 +182,38 @@ def run_functional(arch, workload, overrides: Iterable[str] = (), seed: int = 0)
                               f"weight-stationary value path; dataflow {params['dataflow']!r} is not modelled yet")
     gemms = _gemms(lower(workload_spec))
     _check_size(gemms, precision, workload_spec.name)
+    return _Plan(arch_spec, workload_spec, array, gemms)
+
+
+def check_functional(arch, workload, overrides: Iterable[str] = ()) -> None:
+    """Raise what run_functional would refuse (no systolic array, unsupported precision or
+    dataflow, too many MACs) without computing anything: call it before a long simulation."""
+    _plan(arch, workload, tuple(overrides))
+
+
+def run_functional(arch, workload, overrides: Iterable[str] = (), seed: int = 0) -> FunctionalReport:
+    """Compute every GEMM of `workload` on `arch`'s systolic array through the unit models
+    and compare with NumPy (see the module docstring for the checks and their bounds)."""
+    plan = _plan(arch, workload, tuple(overrides))
+    params = plan.array.params
+    precision, accumulator = params["precision"], params["accumulator"]
     rows, cols = params["rows"], params["cols"]
     notes = []
-    declared = {workload_spec.dtypes.get("weights"), workload_spec.dtypes.get("activations")}
+    declared = {plan.workload.dtypes.get("weights"), plan.workload.dtypes.get("activations")}
     if declared != {precision}:
         notes.append(f"the workload declares {'/'.join(sorted(d for d in declared if d))} operands; "
                      f"inputs are generated as {precision}, the array's operand type")
     result_rows = []
-    for op_index, name, m, n, k in gemms:
+    for op_index, name, m, n, k in plan.gemms:
         rng = np.random.default_rng([seed, op_index, m, n, k])
         if precision == "int8":
             a, b = rng.integers(-128, 128, (m, k)), rng.integers(-128, 128, (k, n))
-            check = _check_int8(a, b, rows, cols)
+            kind, max_error, ratio, wrong = _check_int8(a, b, rows, cols)
         else:
             a = rng.standard_normal((m, k)).astype(np.float16).view(np.uint16)
             b = rng.standard_normal((k, n)).astype(np.float16).view(np.uint16)
-            check = _check_fp16(a, b, rows, cols, accumulator)
-        kind, max_error, ratio, wrong = check
+            kind, max_error, ratio, wrong = _check_fp16(a, b, rows, cols, accumulator)
         folds = -(-k // rows) * -(-n // cols)
         result_rows.append(FunctionalRow(op_index, name, m, n, k, folds, kind, max_error, ratio, wrong, wrong == 0))
-    unit = "systolic_pe_int8" if precision == "int8" else ("fp16_fma" if accumulator == "fp16" else "fp16 x fp16 + fp32 fused MAC (model only)")
-    return FunctionalReport(arch_spec.name, workload_spec.name, array.name, (rows, cols), precision, accumulator,
-                            unit, seed, tuple(result_rows), tuple(notes))
+    return FunctionalReport(plan.arch.name, plan.workload.name, plan.array.name, (rows, cols), precision,
+                            accumulator, UNIT_OF[precision, accumulator], seed, tuple(result_rows), tuple(notes))

@@ -277,3 +277,22 @@ def test_a_window_past_the_end_is_rejected(tmp_path):
     assert problem.line == 1 + next(i for i, line in enumerate(lines) if "skip_iterations" in line)
     assert len(iterations(_spec(tmp_path, "  batch_size: 2\n  requests: 4\n  prompt_tokens: 4\n"
                                           "  generate_tokens: 3\n  skip_iterations: 5\n"))) == 1
+
+
+def test_continuous_run_with_sub_batches_through_the_api(tmp_path):
+    import accsim
+
+    (tmp_path / "lens.csv").write_text("prompt_tokens,generate_tokens\n6,2\n9,3\n4,1\n5,2\n7,1\n")
+    path = tmp_path / "w.yaml"
+    path.write_text(BASE + "serving:\n  batch_size: 3\n  requests: 5\n  scheduling: continuous\n"
+                           "  lengths_csv: lens.csv\n")
+    result = accsim.run("npu", str(path), overrides=["sub_batches=2"])
+    ops = result.ops
+    spec = load_workload(str(path))
+    its = iterations(spec)
+    assert sorted(set(ops["step"])) == [it.index for it in its]
+    for it in its:
+        names = set(ops.loc[ops["step"] == it.index, "name"])
+        expected = {1, 2} if len(it.slots) > 1 else {1}
+        assert {n for n in (1, 2) if any(f".sb{n}." in name for name in names)} == expected
+    assert result.summary["total"]["seconds"] > 0

@@ -174,7 +174,7 @@ def test_estimator_fallback_is_recorded(sa32_gemm):
     estimators = sa32_gemm.summary["energy"]["estimators"]
     sa = estimators["components"]["sa"]
     assert sa["area"]["by"] == "table"
-    assert "cell-count table" in sa["area"]["declined"]["synthesis"]
+    assert "cell" in sa["area"]["declined"]["synthesis"]     # no table, or no FP16 PE in it
     assert sa["events"]["mac_fp16"]["by"] == "table"
     assert "not switching energy" in sa["events"]["mac_fp16"]["declined"]["synthesis"]
     assert estimators["components"]["spad"]["area"]["by"] == "formula"
@@ -283,3 +283,16 @@ def test_every_bundled_dram_preset_is_priced():
         books = _books("npu_hbm2", [f"components.hbm2.preset={preset}", "components.hbm2.channels=0"])
         assert books.area["by_component"]["hbm2"] > 0, preset
         assert (books.energy["static_pj"] > 0) == (load_preset(preset).power is not None), preset
+
+
+def test_synthesis_reads_the_rtl_csv_table(tmp_path, monkeypatch):
+    """rtl/cell_counts.csv (accsim.functional.synth) prices the INT8 PE array of sa8_int8."""
+    table = tmp_path / "cell_counts.csv"
+    table.write_text("unit,top,cell,count\nsystolic_pe_int8,systolic_pe_int8,$_XOR_,50\n"
+                     "systolic_pe_int8,systolic_pe_int8,$_SDFF_PP0_,48\nfp16_fma,fp16_fma,$_AND_,9\n")
+    monkeypatch.setattr("accsim.energy.synthesis.cell_table_path", lambda: table)
+    books = _books("sa8_int8")
+    cells = load_table("horowitz45").cells
+    assert books.area["by_component"]["sa"] == pytest.approx(
+        8 * 8 * (50 * cells["$_XOR_"] + 48 * cells["$_SDFF_PP0_"]) / 1e6)
+    assert books.energy["estimators"]["components"]["sa"]["area"]["by"] == "synthesis"

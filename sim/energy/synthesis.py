@@ -1,6 +1,7 @@
 """Synthesis estimator: area from the cell counts of Yosys synthesis of the rtl/ units.
 
-Cell counts live in a table (`rtl/cell_counts.json`, or `docs/cell_counts.json`):
+Cell counts live in a table: `rtl/cell_counts.csv` (columns unit, top, cell, count, written by
+`python -m accsim.functional.synth`), or JSON (`rtl/cell_counts.json`, `docs/cell_counts.json`):
 
     {"units": {"systolic_pe_fp16": {"cells": {"$_AND_": 120, "$_DFF_P_": 64, ...},
                                     "source": "rtl/systolic_pe.v", "top": "systolic_pe"}}}
@@ -22,7 +23,7 @@ from pathlib import Path
 from .estimator import AreaQuote, Decline, Estimator, register
 
 UM2_PER_MM2 = 1e6
-CELL_TABLES = ("rtl/cell_counts.json", "docs/cell_counts.json")
+CELL_TABLES = ("rtl/cell_counts.json", "rtl/cell_counts.csv", "docs/cell_counts.json")
 # component type -> (unit name pattern, instances of the unit per component instance)
 UNITS = {
     "systolic_array": ("systolic_pe_{precision}", lambda p: p["rows"] * p["cols"]),
@@ -58,7 +59,7 @@ class SynthesisEstimator(Estimator):
         path = cell_table_path()
         if path is None:
             raise Decline(f"no cell-count table ({' or '.join(CELL_TABLES)}); run python -m accsim.energy.synthesis")
-        units = json.loads(path.read_text()).get("units", {})
+        units = read_cell_table(path)
         if unit not in units:
             raise Decline(f"{path.name} has no unit {unit!r}")
         cells = units[unit]["cells"]
@@ -69,6 +70,19 @@ class SynthesisEstimator(Estimator):
         instances = per_instance(component.params) * component.count
         return AreaQuote(logic_mm2=instances * unit_um2 / UM2_PER_MM2,
                          note=f"{instances} x {unit} ({sum(cells.values())} cells, {unit_um2:.0f} um2) from {path.name}")
+
+
+def read_cell_table(path: Path) -> dict:
+    """unit -> {"cells": {cell type: count}} from a JSON or CSV cell-count table."""
+    if path.suffix == ".csv":
+        import csv
+
+        units: dict = {}
+        with open(path, newline="") as stream:
+            for row in csv.DictReader(stream):
+                units.setdefault(row["unit"], {"cells": {}})["cells"][row["cell"]] = int(row["count"])
+        return units
+    return json.loads(path.read_text()).get("units", {})
 
 
 def yosys_command() -> list[str] | None:

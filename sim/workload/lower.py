@@ -50,11 +50,12 @@ class _Builder:
         self.weight = BYTES_PER_ELEMENT[spec.dtypes["weights"]]
         self.act = BYTES_PER_ELEMENT[spec.dtypes["activations"]]
         self.kv = BYTES_PER_ELEMENT[spec.dtypes["kv"]]
+        self.sub_batch = 0   # Op.sub_batch of the ops built now (lower_llm sets it per chain)
 
     def add(self, name, kind, phase, layer, step, deps, **shape) -> int:
         index = len(self.ops)
         self.ops.append(Op(index, name, kind, phase, layer, step, tuple(d for d in deps if d is not None),
-                           **shape))
+                           sub_batch=self.sub_batch, **shape))
         return index
 
     def gemm(self, name, phase, layer, step, deps, m, n, k) -> int:
@@ -145,9 +146,11 @@ def lower_llm(spec: WorkloadSpec, sub_batches: int = 1) -> list[Op]:
             queries = [s.queries for s in slots]
             contexts = [s.context for s in slots]
             name = prefix if sub_batches <= 1 else f"{prefix}.sb{number}"
+            b.sub_batch = number if sub_batches > 1 else 0
             new_ends.append(_pass(b, spec, phase, step, queries, contexts, len(slots), ends, name))
-            if sub_batches > 1:
-                b.ops[first:] = [replace(op, sub_batch=number) for op in b.ops[first:]]
+            if sub_batches > 1:   # ops built without add() (subclasses of Op) get their sub-batch here
+                b.ops[first:] = [op if op.sub_batch == number else replace(op, sub_batch=number)
+                                 for op in b.ops[first:]]
         ends = new_ends
     return b.ops
 

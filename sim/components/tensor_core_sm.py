@@ -124,8 +124,18 @@ class SmTensorCore(Component):
             # GPU GEMM kernels keep the accumulators in registers for the whole K loop: the
             # reduced dimension is innermost at the L2 level (no partial sums leave the SM).
             # This also cuts the search to the splits and tile sizes. User rules replace it.
-            stationary = Constraints(orders=((0, tuple(d for d in problem.names if problem.roles[d] != "reduce")
-                                              + tuple(d for d in problem.names if problem.roles[d] == "reduce")),))
+            # Batched matmuls (attention heads) take one head per register tile, as attention
+            # kernels do one head per thread block (and the lowering's batch tiles hold one item).
+            # In attention matmuls the head dimension (the smaller of N and K) stays whole in a
+            # thread block, as FlashAttention-style kernels hold a head's vectors.
+            whole = ()
+            if op.kind != "gemm" and problem.kind == "bmm":
+                head = min(("N", "K"), key=lambda d: problem.bounds[d])
+                whole = ((1, head, problem.bounds[head]),)
+            stationary = Constraints(
+                tiles=tuple((1, d, 1) for d in problem.names if problem.roles[d] == "batch") + whole,
+                orders=((0, tuple(d for d in problem.names if problem.roles[d] != "reduce")
+                         + tuple(d for d in problem.names if problem.roles[d] == "reduce")),))
             try:
                 result = search(problem, hier, rules.objective if rules else "latency",
                                 rule.constraints if rule else stationary, top_k=max(CANDIDATES, top_k))

@@ -6,7 +6,8 @@
 The points vary DRAM latency and vector-unit lanes, which leave the GEMM's
 mapping unchanged, so each point costs about one small simulation. Prints the
 wall time, the simulation time inside the workers, and the per-point overhead:
-the parent's time to store a point, and all wall time not spent simulating
+the parent's time to store a point, the steady-state cost of a point
+(scheduling, transfer, storing), and all wall time not spent simulating
 (worker start-up, scheduling, transfer, storing, idle) per point.
 """
 from __future__ import annotations
@@ -54,6 +55,9 @@ def main() -> None:
           f"{len(frame) / outcome.wall_s:.1f} points/s")
     print(f"simulation inside workers: {overhead['simulation_ms_per_point']:.1f} ms/point (mean)")
     print(f"parent time to store a point: {overhead['parent_ms_per_point']:.2f} ms")
+    print(f"steady-state overhead per point (scheduling + transfer + storing, between two results of one "
+          f"worker beyond the point's run): mean {overhead['steady_ms_per_point']:.1f} ms, "
+          f"p90 {overhead['steady_ms_per_point_p90']:.1f} ms")
     print(f"overhead per point (wall x {workers} workers - simulation) / points: "
           f"{overhead['overhead_ms_per_point']:.1f} ms (includes worker start-up)")
     print(f"re-run that skips every stored point: {skip:.1f} s ({rerun.skipped} skipped, {rerun.ran} ran)")

@@ -9,6 +9,7 @@ tasks (scattered once), so workers need no shared file system for them.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -68,43 +69,54 @@ def _import_distributed() -> None:
 
 
 def run_dask(client, context: dict, tasks: Iterable[dict], on_result: Callable[[dict], None],
-             timeout_s: float | None = None, max_in_flight: int | None = None) -> None:
-    """Submit tasks (at most `max_in_flight` at once) and call on_result as each finishes."""
+             timeout_s: float | None = None, max_in_flight: int | None = None, batch: int = 1) -> None:
+    """Submit tasks in Dask tasks of `batch` points (at most `max_in_flight` points at once)
+    and call on_result for each point as its Dask task finishes.
+
+    Clarity-for-speed trade: a Dask task costs tens of ms of scheduling on a busy
+    machine, so large sweeps send a few points per task (each still with its own timeout)."""
     from distributed import as_completed
 
     threads = sum(client.nthreads().values()) or 1
-    limit = max_in_flight or 2 * threads
+    limit = max(1, (max_in_flight or 2 * threads * batch) // batch)
     shared = client.scatter(context, broadcast=True, hash=False)
     remaining = iter(tasks)
     submitted = {}
     finished = as_completed(loop=client.loop)
 
     def submit_next() -> None:
-        task = next(remaining, None)
-        if task is not None:
-            future = client.submit(run_task, shared, task, timeout_s, pure=False)
-            submitted[future.key] = (future, task)
+        chunk = list(itertools.islice(remaining, batch))
+        if chunk:
+            future = client.submit(run_tasks, shared, chunk, timeout_s, pure=False)
+            submitted[future.key] = (future, chunk)
             finished.add(future)
 
     try:
         for _ in range(limit):
             submit_next()
         for future in finished:
-            task = submitted.pop(future.key)[1]
+            chunk = submitted.pop(future.key)[1]
             try:
-                record = future.result()
-            except Exception as exc:  # noqa: BLE001 - a lost Dask worker costs only its point
-                record = lost_record(task, "crashed", f"Dask: {type(exc).__name__}: {exc}", 0.0)
-            on_result(record)
+                records = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost Dask worker costs only its points
+                records = [lost_record(task, "crashed", f"Dask: {type(exc).__name__}: {exc}", 0.0)
+                           for task in chunk]
+            for record in records:
+                on_result(record)
             submit_next()
     finally:
         if submitted:   # interrupted: stop what is still queued or running
             client.cancel([future for future, _ in submitted.values()])
 
 
-def run_task(context: dict, task: dict, timeout_s: float | None) -> dict:
+def batch_size(points: int, threads: int) -> int:
+    """Points per Dask task: 1 for small sweeps, up to 8 when every thread gets many."""
+    return max(1, min(8, points // (8 * max(threads, 1))))
+
+
+def run_tasks(context: dict, tasks: list[dict], timeout_s: float | None) -> list[dict]:
     """Runs inside a Dask worker: one accsim worker process per Dask worker thread."""
     runner = getattr(_local, "runner", None)
     if runner is None:
         runner = _local.runner = Runner(warm_up=timeout_s is not None)
-    return runner.run(context, task, timeout_s)
+    return [runner.run(context, task, timeout_s) for task in tasks]

@@ -100,10 +100,11 @@ def _execute(plan: Plan, store: Store, client, jobs: int | None, timeout_s, retr
     try:
         tasks = (p.task(plan.spec.exact) for p in todo)
         if todo and client is not None:
-            from .dask_backend import run_dask
+            from .dask_backend import batch_size, run_dask
 
-            run_dask(client, plan.context(), tasks, recorder, timeout_s, max_in_flight=jobs)
             workers = sum(client.nthreads().values())
+            run_dask(client, plan.context(), tasks, recorder, timeout_s, max_in_flight=jobs,
+                     batch=batch_size(len(todo), workers))
         elif todo:
             from .pool import run_local
 
@@ -135,12 +136,15 @@ class _Recorder:
         self.done = self.failed = 0
         self.point_seconds = 0.0
         self.parent_seconds = 0.0
+        self.last_result: dict = {}          # worker (host, pid) -> when its last result arrived
+        self.gaps: list[float] = []
         self.missing: tuple | None = None
         self.objectives = objectives_of(store.manifest)
         self.bar = _bar(total, progress)
 
     def __call__(self, result: dict) -> None:
         started = time.perf_counter()
+        self._gap(result, started)
         point = self.points[result["key"]]
         summary = result.get("summary")
         metrics = flatten_summary(summary) if summary else {}
@@ -162,6 +166,14 @@ class _Recorder:
         self.parent_seconds += time.perf_counter() - started
         if result["status"] == "ok":
             self._check_objectives(point, metrics)
+
+    def _gap(self, result: dict, now: float) -> None:
+        """Time between two results of one worker beyond the second point's own run:
+        dispatch, transfer, parsing and storing, i.e. the steady-state cost of a point."""
+        worker = (result.get("host"), result.get("pid"))
+        if worker[1] is not None and worker in self.last_result:
+            self.gaps.append(max(0.0, now - self.last_result[worker] - (result.get("wall_s") or 0.0)))
+        self.last_result[worker] = now
 
     def _check_objectives(self, point, metrics: dict) -> None:
         """An objective the run cannot provide (no energy model, no tokens) stops the sweep."""
@@ -196,7 +208,10 @@ class _Recorder:
         (scheduling, transfer, idle workers) beyond the simulations themselves."""
         if not self.done:
             return {}
+        gaps = sorted(self.gaps)
         return {"parent_ms_per_point": 1e3 * self.parent_seconds / self.done,
+                "steady_ms_per_point": 1e3 * sum(gaps) / len(gaps) if gaps else float("nan"),
+                "steady_ms_per_point_p90": 1e3 * gaps[int(0.9 * (len(gaps) - 1))] if gaps else float("nan"),
                 "overhead_ms_per_point": 1e3 * max(0.0, wall * jobs - self.point_seconds) / self.done,
                 "simulation_ms_per_point": 1e3 * self.point_seconds / self.done}
 

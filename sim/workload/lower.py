@@ -36,12 +36,25 @@ pipeline-parallel devices is not modelled.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..dtypes import BYTES_PER_ELEMENT
 from .ops import Op
 from .serving import Iteration, peak_reserved_tokens, schedule, split
-from .spec import ModelShape, WorkloadSpec
+from .spec import ModelShape, Quantization, WorkloadSpec
+
+
+@dataclass(frozen=True, slots=True)
+class QuantizedOp(Op):
+    """A weight GEMM whose weights are quantized (the workload's `quantization`
+    section, or integer weights without one: `quant.given` is then False). K is
+    already padded to whole groups when the section says `padding: zero`."""
+
+    quant: Quantization | None = None
+    activation_dtype: str = "fp16"
+
+    def signature(self) -> tuple:
+        return Op.signature(self) + (self.quant, self.activation_dtype)
 
 
 class _Builder:
@@ -51,6 +64,8 @@ class _Builder:
         self.act = BYTES_PER_ELEMENT[spec.dtypes["activations"]]
         self.kv = BYTES_PER_ELEMENT[spec.dtypes["kv"]]
         self.sub_batch = 0   # Op.sub_batch of the ops built now (lower_llm sets it per chain)
+        self.quant = spec.quantization
+        self.act_dtype = spec.dtypes["activations"]
 
     def add(self, name, kind, phase, layer, step, deps, **shape) -> int:
         index = len(self.ops)
@@ -59,8 +74,19 @@ class _Builder:
         return index
 
     def gemm(self, name, phase, layer, step, deps, m, n, k) -> int:
-        return self.add(name, "gemm", phase, layer, step, deps, gemms=((m, n, k),),
-                        a_bytes=self.act, b_bytes=self.weight, c_bytes=self.act)
+        return self.weight_gemm(name, "gemm", phase, layer, step, deps, m, n, k)
+
+    def weight_gemm(self, name, kind, phase, layer, step, deps, m, n, k) -> int:
+        """A GEMM with a weight operand B; quantized weights make it a QuantizedOp."""
+        if self.quant is None:
+            return self.add(name, kind, phase, layer, step, deps, gemms=((m, n, k),),
+                            a_bytes=self.act, b_bytes=self.weight, c_bytes=self.act)
+        index = len(self.ops)
+        self.ops.append(QuantizedOp(index, name, kind, phase, layer, step, tuple(d for d in deps if d is not None),
+                                    gemms=((m, n, self.quant.padded_k(k)),), a_bytes=self.act,
+                                    b_bytes=self.weight, c_bytes=self.act, quant=self.quant,
+                                    activation_dtype=self.act_dtype))
+        return index
 
     def attention(self, name, phase, layer, step, deps, gemms, per_request) -> int:
         """QK^T or SV of every request: `per_request` consecutive GEMMs (KV heads) each."""
@@ -161,8 +187,7 @@ def lower_ops(spec: WorkloadSpec) -> list[Op]:
     for gemm in spec.gemms:
         for repeat in range(gemm.count):
             name = gemm.name if gemm.count == 1 else f"{gemm.name}#{repeat}"
-            dep = b.add(name, "gemm", "ops", -1, 0, [dep], gemms=((gemm.m, gemm.n, gemm.k),),
-                        a_bytes=b.act, b_bytes=b.weight, c_bytes=b.act)
+            dep = b.weight_gemm(name, "gemm", "ops", -1, 0, [dep], gemm.m, gemm.n, gemm.k)
     return b.ops
 
 

@@ -34,6 +34,8 @@ WORKLOAD_FIELDS = {
     "dtypes": opt("map", None, "weights / activations / kv element types"),
     "parallel": opt("map", None, "tensor / pipeline parallel degrees; one device's shard is simulated"),
     "ops": opt("list", None, "GEMMs (kind: ops)"),
+    "quantization": opt("map", None, "weight-only quantization of the weight GEMMs: group size, scales, "
+                                     "zero points (read by quantization-aware arrays, e.g. mixpe_array)"),
     "notes": opt("str", "", "free text"),
 }
 MODEL_FIELDS = {
@@ -74,6 +76,15 @@ PARALLEL_FIELDS = {
     "tensor": opt("int", 1, "tensor-parallel degree (heads and FFN split)", positive=True),
     "pipeline": opt("int", 1, "pipeline-parallel degree (layers split)", positive=True),
 }
+QUANT_WEIGHTS = ("int8", "int4", "int2")
+QUANTIZATION_FIELDS = {
+    "group_size": opt("int", 128, "weights per scale along K (0: one scale per output channel)", minimum=0),
+    "scale_dtype": opt("str", "fp16", "element type of the per-group scales (and zero points)",
+                       choices=("fp16", "bf16", "fp32")),
+    "zero_points": opt("bool", True, "asymmetric quantization: a zero point per group next to the scale"),
+    "padding": opt("str", "error", "K not a multiple of group_size: error | zero (pad K with zero weights "
+                                   "up to the next group)", choices=("error", "zero")),
+}
 GEMM_FIELDS = {"m": req("int", "rows of A and C", positive=True),
                "n": req("int", "columns of B and C", positive=True),
                "k": req("int", "columns of A, rows of B", positive=True)}
@@ -95,6 +106,26 @@ class ModelShape:
     vocab: int
     context: int
     norm: str
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """Weight-only quantization: w = s_g * (q - z_g) per group of `group_size` weights
+    along K. `file`/`line` locate the section (or, when it is missing, the weights
+    dtype) for errors found later by the arrays that execute the weights."""
+
+    weights: str                 # dtypes.weights: int8 | int4 | int2
+    group_size: int              # 0: one scale per output channel
+    scale_dtype: str
+    zero_points: bool
+    padding: str                 # error | zero
+    given: bool                  # False: integer weights but no quantization section (no scales)
+    file: str = ""
+    line: int | None = None
+
+    def padded_k(self, k: int) -> int:
+        g = self.group_size
+        return k if g <= 0 or self.padding == "error" else -(-k // g) * g
 
 
 @dataclass(frozen=True)
@@ -124,6 +155,7 @@ class WorkloadSpec:
     pipeline_parallel: int = 1
     lm_head: bool = True
     gemms: tuple[GemmOp, ...] = ()
+    quantization: Quantization | None = None
     file_hashes: Mapping[str, str] = None
     overrides: tuple[str, ...] = ()
 
@@ -267,6 +299,50 @@ def _ops(checker: Checker, tree: LocDict, top: dict, spec_args: dict) -> None:
     spec_args["gemms"] = tuple(gemms)
 
 
+def _weight_ks(args: dict, tp: int) -> list[tuple[str, int]]:
+    """(label, K) of every weight GEMM the lowering emits."""
+    if args.get("gemms"):
+        return [(f"ops '{g.name}'", g.k) for g in args["gemms"]]
+    model = args.get("model")
+    if model is None:
+        return []
+    heads = model.heads // tp
+    return [("d_model (qkv, ffn_up)", model.d_model), ("heads x d_head / tensor (proj)", heads * model.d_head),
+            ("ffn / tensor (ffn_down)", model.ffn // tp), ("d_model (lm_head)", model.d_model)]
+
+
+def _quantization(checker: Checker, tree: LocDict, top: dict, dtypes: dict, args: dict) -> Quantization | None:
+    """The quantization section, checked against the weight type and every weight GEMM's K."""
+    weights = dtypes["weights"]
+    node = top["quantization"]
+    file = tree.origin[0]
+    if node is None:
+        if weights not in QUANT_WEIGHTS:
+            return None
+        where = tree["dtypes"].location("weights") if isinstance(tree.get("dtypes"), LocDict) \
+            and "weights" in tree["dtypes"] else tree.origin
+        return Quantization(weights, 0, "fp16", False, "error", False, where[0], where[1])
+    values = checker.section(node, "quantization", QUANTIZATION_FIELDS)
+    if weights not in QUANT_WEIGHTS:
+        where = tree["dtypes"].location("weights") if isinstance(tree.get("dtypes"), LocDict) \
+            and "weights" in tree["dtypes"] else tree.location("quantization")
+        checker.add(where, "dtypes.weights", f"a quantization section needs integer weights "
+                                             f"({', '.join(QUANT_WEIGHTS)}), got {weights}")
+        return None
+    group = values["group_size"]
+    if group and values["padding"] == "error":
+        parallel = top["parallel"] or {}
+        tp = parallel.get("tensor", 1) if isinstance(parallel.get("tensor", 1), int) else 1
+        for label, k in _weight_ks(args, max(1, tp)):
+            if k % group:
+                checker.add(node.location("group_size"), "quantization.group_size",
+                            f"group size {group} does not divide K = {k} of {label}; "
+                            f"use a divisor or padding: zero")
+    where = node.origin
+    return Quantization(weights, group or 0, values["scale_dtype"], values["zero_points"], values["padding"],
+                        True, where[0] or file, where[1])
+
+
 def parse_workload(loaded: LoadedFile, overrides: tuple[str, ...] = ()) -> WorkloadSpec:
     tree = loaded.tree
     for assignment in overrides:
@@ -279,6 +355,7 @@ def parse_workload(loaded: LoadedFile, overrides: tuple[str, ...] = ()) -> Workl
         _llm(checker, tree, top, args)
     elif top["kind"] == "ops":
         _ops(checker, tree, top, args)
+    args["quantization"] = _quantization(checker, tree, top, dtypes, args)
     for key, needed_by in (("ops", "ops"), ("model", "llm"), ("serving", "llm")):
         if top[key] is not None and top["kind"] and top["kind"] != needed_by:
             checker.add(tree.location(key), key, f"only valid with kind: {needed_by}")

@@ -155,9 +155,13 @@ def _summary(system: System, workload: WorkloadSpec, stats: SimStats, exact: boo
         "memory_levels": _memory_levels(stats),
     }
     if workload.kind == "llm":
-        generated = sum(workload.generate_tokens)
+        from .workload.lower import serving_totals
+
+        served = serving_totals(workload)      # tokens emitted by the simulated iterations (a window, or all)
+        generated = served["tokens_generated"]
         summary["tokens"] = {"generated": generated, "per_second": generated / seconds(total) if total else 0.0,
-                             "batch_size": workload.batch_size}
+                             "batch_size": workload.batch_size, "requests_completed": served["requests_completed"],
+                             "iterations": served["iterations"]}
     summary["metadata"] = {
         "accsim_version": __version__,
         "inputs": {**system.arch.file_hashes, **workload.file_hashes},

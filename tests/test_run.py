@@ -69,19 +69,28 @@ def test_vector_op_cycles_follow_passes_reductions_and_latency(tmp_path):
     assert cost.busy_ticks["vu"] == (3 * 8 + 2 * 7 + 5) * 1000   # 1 GHz: 1000 ps per cycle
 
 
+# architectures whose units take only low-bit / quantized operands run a workload of their family
+FAMILY_WORKLOAD = {"a100_int8": "bitnet-3b", "lut_": "bitnet-3b", "h100_lut": "bitnet-3b", "a100_lut": "bitnet-3b",
+                   "mixpe": "llama2-13b"}
+
+
 def _bundled_pairs():
+    """Every bundled architecture runs once (the main job, shortened; a microbenchmark-sized
+    memory runs gemm-256) and every bundled workload runs once (LLMs on npu, op lists on
+    sa32): archs + workloads runs, not their product. Families with their own workloads
+    (MixPE, LUT Tensor Core, NeuPIMs) are paired with them in their own tests."""
     from accsim.resolve import bundled_names
 
     from accsim.system import System
 
-    archs = bundled_names("arch")
-    memory = {arch: sum(m.capacity_bytes for m in System(accsim.load_arch(arch)).memories) for arch in archs}
-    pairs = []
+    pairs = set()
+    for arch in bundled_names("arch"):
+        family = next((w for prefix, w in FAMILY_WORKLOAD.items() if arch.startswith(prefix)), None)
+        memory = sum(m.capacity_bytes for m in System(accsim.load_arch(arch)).memories)
+        pairs.add((arch, family or ("gpt2" if memory >= 4 * 2**30 else "gemm-256")))
     for workload in bundled_names("workload"):
-        llm = accsim.load_workload(workload).kind == "llm"
-        # LLMs need an architecture with an LLM-sized memory, not a microbenchmark array (sa32, sa8_int8)
-        pairs += [(arch, workload) for arch in archs if not (llm and memory[arch] < 4 * 2**30)]
-    return pairs
+        pairs.add(("npu" if accsim.load_workload(workload).kind == "llm" else "sa32", workload))
+    return sorted(pairs)
 
 
 @pytest.mark.golden

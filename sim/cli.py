@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                      help="override a YAML field, e.g. components.sa.rows=64 or serving.batch_size=8 "
                           "(prefix arch. or workload. when ambiguous); repeatable")
-    run.add_argument("--out", metavar="DIR", help="write summary.json and ops.csv to DIR")
+    run.add_argument("--out", metavar="DIR", help="write summary.json, ops.csv, energy.csv, area.csv and "
+                                                   "trace.json (Perfetto) to DIR")
     run.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
     run.add_argument("--exact", action="store_true", help="simulate every op; take no reuse shortcut")
     run.add_argument("--mapping", metavar="FILE", help="mapping rules that pin or constrain the mapper "
@@ -156,7 +157,8 @@ def _run(args) -> int:
     else:
         print(format_summary(result.summary))
     if args.out and not args.json:
-        print(f"\nwrote {Path(args.out) / 'summary.json'} and {Path(args.out) / 'ops.csv'}")
+        print(f"\nwrote summary.json, ops.csv, energy.csv, area.csv, trace.json to {args.out} "
+              f"(accsim report {args.out} renders them)")
     if args.functional:
         from .functional import run_functional
 

@@ -173,3 +173,16 @@ def test_timing_table_names_existing_rtl():
         text = rtl_file(timing.rtl_file).read_text()
         assert f"module {timing.top}" in text, name
         assert timing.latency_cycles >= 1 and timing.initiation_interval >= 1
+
+
+@pytest.mark.parametrize("rows,cols,stream", [(4, 4, 1), (8, 8, 19), (16, 4, 7), (3, 9, 30)])
+def test_kernel_fold_is_built_from_the_pe_timing(rows, cols, stream):
+    """The systolic kernel's one-fold ws time is `rows` load cycles, then the stream: the
+    first row enters, the last of `stream` rows enters stream - 1 cycles later and crosses
+    rows - 1 + cols - 1 more PEs, one PE hop = the PE's latency, one new row per II."""
+    from accsim.kernels.systolic import DATAFLOW_CODE, gemm_cycles
+
+    pe = UNIT_TIMING["systolic_pe_int8"]
+    cycles, folds = gemm_cycles(DATAFLOW_CODE["ws"], rows, cols, stream, cols, rows, False)
+    derived = rows + 1 + (stream - 1) * pe.initiation_interval + (rows + cols - 2) * pe.latency_cycles
+    assert folds == 1 and cycles == derived

@@ -51,7 +51,7 @@ def drive(dut, beat):
 async def fma_matches_model(dut):
     """Directed special-value cube plus random vectors, bit for bit, latency and II."""
     timing = UNIT_TIMING["fp16_fma"]
-    count = int(tbutil.os.environ.get("ACCSIM_TB_VECTORS", "20000"))
+    count = tbutil.vector_count(20000)
     beats = directed() + random_vectors(count)
     await tbutil.start(dut)
     result = await tbutil.stream_valid_unit(

@@ -55,7 +55,7 @@ def pack(lanes) -> int:
 async def dot16_matches_model(dut):
     """Back-to-back beats of accumulations, bit for bit against the model; latency and II 1."""
     timing = UNIT_TIMING["pim_dot16_fp16"]
-    count = int(tbutil.os.environ.get("ACCSIM_TB_VECTORS", "4000"))
+    count = tbutil.vector_count(4000)
     vectors = beats(count)
     expected = {}
     acc = 0

@@ -31,7 +31,7 @@ def beats(count: int) -> list:
 async def pe_matches_model(dut):
     """One new input every cycle; psum_out/a_out/w_out after `latency` edges equal the model."""
     latency = UNIT_TIMING["systolic_pe_int8"].latency_cycles
-    vectors = beats(int(tbutil.os.environ.get("ACCSIM_TB_VECTORS", "20000")))
+    vectors = beats(tbutil.vector_count(20000))
     await tbutil.start(dut)
     weight = 0                     # the model's copy of the stationary weight register
     history = []                   # expected (psum_out, a_out, w_out) after each beat's edge

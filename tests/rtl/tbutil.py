@@ -20,6 +20,11 @@ def rng(salt: str) -> random.Random:
     return random.Random(f"{seed()}:{salt}")
 
 
+def vector_count(default: int) -> int:
+    """Random vectors per bench: $ACCSIM_TB_VECTORS, else the bench's default."""
+    return int(os.environ.get("ACCSIM_TB_VECTORS", default))
+
+
 def parameters() -> dict:
     return json.loads(os.environ.get("ACCSIM_TB_PARAMETERS", "{}"))
 

@@ -151,3 +151,24 @@ def test_the_kernel_workload_runs_on_every_configuration(capsys):
         over = ["workload.dtypes.activations=fp16"] if arch == "a100_fp16_tc" else []
         times[arch] = accsim.run(f"arch/{arch}.yaml", "workloads/lut-kernel.yaml", overrides=over).summary["total"]["seconds"]
     assert times["lut_tensor_core"] < times["a100_int8_tc"] < times["a100_fp16_tc"]
+
+
+@pytest.mark.unit
+def test_table_precompute_fused_costs_less_than_a_separate_pass():
+    """Both count 14 vector adds per table of 4 activations; the separate pass also reads
+    the activations and writes the tables, before the GEMM."""
+    from accsim.system import System
+    from accsim.workload.ops import Op
+
+    op = Op(0, "g", "gemm", "ops", -1, 0, (), gemms=((512, 1024, 2048),), a_bytes=1.0, b_bytes=0.25, c_bytes=1.0)
+    costs = {}
+    for mode in ("fused", "separate"):
+        system = System(accsim.load_arch(ARCH, (f"components.lut.precompute={mode}",)))
+        costs[mode] = system.executor(op).execute(op, system)
+        assert costs[mode].events[("vu", "add_int16")] == 512 * (2048 // 4) * 14
+    fused, separate = costs["fused"], costs["separate"]
+    assert 0 < fused.detail["precompute_ticks"] < separate.detail["precompute_ticks"]
+    assert separate.ticks - separate.detail["precompute_ticks"] == fused.ticks - fused.detail["precompute_ticks"]
+    # separate: the activations read (1 byte each) and the tables written (8 x 2 bytes per 4)
+    assert separate.bytes_read["hbm"] - fused.bytes_read["hbm"] == 512 * 2048
+    assert separate.bytes_written["hbm"] - fused.bytes_written["hbm"] == 512 * 2048 * 4 - (512 * 2048 * 3)

@@ -2,10 +2,10 @@
 
 Each of the `units_per_sm` units multiplies-accumulates `macs_per_cycle` products per
 cycle of `precision` operands into `accumulator` sums, as mma instructions of shape
-mma_m x mma_n x mma_k: one takes mma_m*mma_n*mma_k / macs_per_cycle cycles of its unit,
-and its result can feed the next mma of the same output `mma_latency` cycles after issue
-(the same pipeline model as the LUT arrays, accsim.kernels.lut, with the bit-planes of an
-LMMA replaced by the issue cycles of an mma).
+mma_m x mma_n x mma_k: one takes mma_m*mma_n*mma_k / macs_per_cycle cycles of its unit;
+chains over K accumulate in the unit back to back and the last result is out
+`mma_latency` cycles after its issue (the pipeline model of the LUT arrays,
+accsim.kernels.lut, with the bit-planes of an LMMA replaced by the issue cycles of an mma).
 
 Weights narrower than `precision` (e.g. INT2 weights on an FP16 or INT8 tensor core) are
 first dequantized by the SM's CUDA cores: `dequant_ops_per_weight` operations per weight

@@ -7,6 +7,7 @@
         tile: {M: 256, K: 512}    # fixed tile sizes in the buffer (the rest is searched)
         order: [N, M, K]          # fixed loop order over buffer tiles, outer to inner
         split: N                  # dimension spread over the units, or "none"
+        bypass: [B@gbuf]          # operands not stored at a buffer level (hierarchies that allow it)
 
 A rule that fixes every tile, the order and the split pins the mapping; one
 that fixes some of them constrains the search. Either way the result is checked
@@ -27,6 +28,7 @@ RULE_FIELDS = {
     "tile": opt("map", None, "fixed buffer tile sizes by dimension name (GEMM: M, N, K; batched: B too)"),
     "order": opt("list", None, "loop order over buffer tiles, outer to inner (every dimension once)"),
     "split": opt("str", None, "dimension spread over the compute units, or 'none'"),
+    "bypass": opt("list", None, "OPERAND@LEVEL entries: the operand is not stored at that buffer level"),
 }
 FILE_FIELDS = {
     "schema_version": opt("int", 1, "format version of the file (1)"),
@@ -91,8 +93,15 @@ def _constraints(values: dict, checker: Checker, node, path: str) -> Constraints
         checker.add(node.location("order"), f"{path}.order", "must be a list of dimension names")
         order = None
     split = values.get("split")
+    bypass = []
+    for entry in values.get("bypass") or []:
+        if not isinstance(entry, str) or entry.count("@") != 1:
+            checker.add(node.location("bypass"), f"{path}.bypass", f"expected OPERAND@LEVEL (e.g. B@spad), got {entry!r}")
+            continue
+        bypass.append(tuple(entry.split("@")))
     return Constraints(tiles=tuple(tiles), orders=((0, tuple(order)),) if order else (),
-                       split=None if split in (None, "none") else split, no_split=split == "none")
+                       split=None if split in (None, "none") else split, no_split=split == "none",
+                       bypass=frozenset(bypass))
 
 
 def rule_problem(rule: Rule, message: str) -> ConfigError:

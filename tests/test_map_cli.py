@@ -118,3 +118,16 @@ def test_run_functional_checks_values_through_the_unit_models(tmp_path):
     out = accsim_cli(tmp_path, "run", "sa8_int8", "gemm-int8-small", "--functional")
     assert out.returncode == 0, out.stderr
     assert "all match the NumPy reference" in out.stdout
+
+
+def test_bypass_rules_are_checked_against_the_hierarchy(tmp_path):
+    rules = _rules(tmp_path, """\
+        schema_version: 1
+        rules:
+          - bypass: [B@spad, nonsense]
+        """)
+    out = accsim_cli(tmp_path, "run", "sa32", "gemm-256", "--mapping", rules)
+    assert out.returncode == 2 and "expected OPERAND@LEVEL" in out.stderr
+    rules.write_text("schema_version: 1\nrules:\n  - bypass: [B@spad]\n")
+    out = accsim_cli(tmp_path, "run", "sa32", "gemm-256", "--mapping", rules)
+    assert out.returncode == 2 and "the array reads every operand from spad" in out.stderr

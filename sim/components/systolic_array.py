@@ -17,6 +17,14 @@ from .pipeline_exec import run_schedule
 from ..mapping.search import Constraints
 
 
+# Fallback energies for ranking mappings when the technology table cannot price an access:
+# HBM2 3.9 pJ/bit (O'Connor et al., MICRO 2017); 100 pJ per 64-bit read of a 1 MB SRAM and an
+# FP16 multiply 1.1 pJ + add 0.4 pJ (Horowitz, ISSCC 2014).
+MEMORY_PJ_PER_BYTE = 3.9 * 8
+SRAM_PJ_PER_BYTE = 100 / 8
+MAC_PJ = 1.1 + 0.4
+
+
 @register("systolic_array")
 class SystolicArray(Component):
     SUMMARY = "systolic GEMM array (ws/os/is), fold-level timing equal to SCALE-Sim v3"
@@ -52,29 +60,52 @@ class SystolicArray(Component):
                         f"{params['scratchpad']!r}")
 
     def link(self, system) -> None:
+        self.system = system
         self.scratchpad = system.components[self.params["scratchpad"]]
         self.dma = system.components[self.params["dma"]]
+        self._hierarchy = None
 
     def hierarchy(self):
-        """The memory levels and array as the mapper sees them (accsim.mapping.hierarchy).
-
-        Access energies rank mappings under `--objective energy` until the energy
-        model prices runs: HBM2 3.9 pJ/bit (O'Connor et al., MICRO 2017), on-chip
-        SRAM 100 pJ per 64-bit read of a 1 MB array at 45 nm (Horowitz, ISSCC
-        2014), FP16 multiply 1.1 pJ + add 0.4 pJ (Horowitz, ISSCC 2014)."""
+        """The memory levels and array as the mapper sees them (accsim.mapping.hierarchy),
+        with access and MAC energies priced by the energy model's estimators."""
         from ..mapping import Compute, Hierarchy, Level
 
-        ticks_per_byte, _, _ = self.dma.transfer_model()
-        memory_bytes_per_cycle = self.clock.period_ticks / ticks_per_byte
-        rows, cols = self.params["rows"], self.params["cols"]
-        operand = BYTES_PER_ELEMENT[self.params["precision"]]
-        return Hierarchy(
-            (Level(self.dma.memory.name, None, memory_bytes_per_cycle,
-                   read_pj_per_byte=3.9 * 8, write_pj_per_byte=3.9 * 8),
-             Level(self.scratchpad.name, self.scratchpad.capacity_bytes, (rows + cols) * operand,
-                   slots=self.scratchpad.slots, read_pj_per_byte=100 / 8, write_pj_per_byte=100 / 8)),
-            Compute("systolic", rows, cols, self.params["dataflow"], self.count,
-                    self.params["preload_overlap"], mac_pj=1.5))
+        if getattr(self, "_hierarchy", None) is None:
+            ticks_per_byte, _, _ = self.dma.transfer_model()
+            memory_bytes_per_cycle = self.clock.period_ticks / ticks_per_byte
+            rows, cols = self.params["rows"], self.params["cols"]
+            operand = BYTES_PER_ELEMENT[self.params["precision"]]
+            memory, spad = self.dma.memory, self.scratchpad
+            self._hierarchy = Hierarchy(
+                (Level(memory.name, None, memory_bytes_per_cycle,
+                       read_pj_per_byte=self._price(memory, "read_bytes", MEMORY_PJ_PER_BYTE),
+                       write_pj_per_byte=self._price(memory, "write_bytes", MEMORY_PJ_PER_BYTE)),
+                 Level(spad.name, spad.capacity_bytes, (rows + cols) * operand, slots=spad.slots,
+                       read_pj_per_byte=self._price(spad, "read_bytes", SRAM_PJ_PER_BYTE),
+                       write_pj_per_byte=self._price(spad, "write_bytes", SRAM_PJ_PER_BYTE))),
+                Compute("systolic", rows, cols, self.params["dataflow"], self.count,
+                        self.params["preload_overlap"],
+                        mac_pj=self._price(self, f"mac_{self.params['precision']}", MAC_PJ)))
+        return self._hierarchy
+
+    def _price(self, component, event: str, fallback: float) -> float:
+        """pJ per event from the first estimator of the architecture's technology that
+        prices it; `fallback` when none does or the price hides in other events (DRAM
+        bytes are priced per command)."""
+        from ..energy.estimator import Decline, ordered
+        from ..energy.tech import technology
+
+        try:
+            estimators = ordered(technology(self.system.arch.technology), self.system)
+        except Exception:           # noqa: BLE001 - a broken table is reported by the energy model itself
+            return fallback
+        for estimator in estimators:
+            try:
+                price = estimator.event_pj(component, event)
+            except Decline:
+                continue
+            return price if price > 0 else fallback
+        return fallback
 
     def plan(self, op, system, top_k: int = 1) -> list:
         """(problem, search result) for every distinct GEMM shape of the op, under the

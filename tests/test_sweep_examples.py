@@ -14,7 +14,8 @@ from accsim.sweep.points import plan_sweep
 from accsim.sweep.spec import load_spec
 
 EXAMPLES = sorted(p.stem for p in (bundled_dir("config") / "sweeps").glob("*.yaml"))
-SMALL = ["--set", "model.layers=1", "--set", "serving.prompt_tokens=8", "--set", "serving.generate_tokens=2"]
+SMALL = ["--set", "model.layers=1", "--set", "serving.prompt_tokens=8", "--set", "serving.generate_tokens=2",
+         "--set", "serving.skip_iterations=0", "--set", "serving.max_iterations=1"]   # windows: the first iteration
 
 
 @pytest.mark.golden

@@ -18,7 +18,8 @@ def beats(count: int, bits: int) -> list:
         for q in range(1 << bits):
             out.append((1, a, q))
             out.append((0, a, q))
-    out.extend((0, -128, (1 << bits) - 1) for _ in range(300))        # the most negative group sum
+    out.append((1, -128, (1 << bits) - 1))                             # a group of the most negative
+    out.extend((0, -128, (1 << bits) - 1) for _ in range(299))        # products: -128 x max code x 300
     r = tbutil.rng(f"mixpe_pe{bits}")
     out.extend((int(r.random() < 0.05), r.randint(-128, 127), r.getrandbits(bits)) for _ in range(count))
     return out

@@ -38,6 +38,9 @@ class MacTensorCore(SmTensorCore):
         "macs_per_cycle": req("int", "multiply-accumulates per cycle per unit", positive=True),
         "narrow_macs_per_cycle": opt("int", 0, "MACs per cycle per unit when both operands are 1-byte integers or "
                                                "FP8 (e.g. INT8 on an FP16 tensor core; 0: macs_per_cycle)", minimum=0),
+        "wide_macs_per_cycle": opt("int", 0, "MACs per cycle per unit for operands wider than `precision` (up to "
+                                             "FP16), e.g. an INT8 or FP8 tensor core's FP16 mode (0: an input error)",
+                                   minimum=0),
         "mma_m": opt("int", 16, "mma instruction rows", positive=True),
         "mma_n": opt("int", 8, "mma instruction columns", positive=True),
         "mma_k": opt("int", 16, "mma instruction depth", positive=True),
@@ -49,8 +52,14 @@ class MacTensorCore(SmTensorCore):
     }
     MAPPER_ROWS_COLS = (64, 64)   # tile alignment along K and N for the search (warp tiles); cycles: per_tile
 
+    def _wide(self, op) -> bool:
+        width = BYTES_PER_ELEMENT[self.params["precision"]]
+        return op is not None and (op.a_bytes > width or op.b_bytes > width)
+
     def _rate(self, op) -> int:
         p = self.params
+        if self._wide(op):
+            return p["wide_macs_per_cycle"]
         narrow = op is not None and op.a_bytes <= 1 and op.b_bytes <= 1
         return p["narrow_macs_per_cycle"] if narrow and p["narrow_macs_per_cycle"] else p["macs_per_cycle"]
 
@@ -67,7 +76,7 @@ class MacTensorCore(SmTensorCore):
         return issue, max(1, self.params["mma_latency"] - issue + 1), self.params["units_per_sm"]
 
     def check_op(self, op) -> None:
-        width = BYTES_PER_ELEMENT[self.params["precision"]]
+        width = 2.0 if self.params["wide_macs_per_cycle"] else BYTES_PER_ELEMENT[self.params["precision"]]
         if op.a_bytes > width:
             raise TensorCoreInputError(f"{op.name}: {op.a_bytes:g}-byte activations do not fit the "
                                        f"{self.params['precision']} tensor core {self.name!r}")
@@ -121,7 +130,8 @@ class MacTensorCore(SmTensorCore):
         mm, mn, mk = self._shape()
         count = float(lmmas(schedule.m, schedule.n, schedule.k, mm, mn, mk).sum())
         width = BYTES_PER_ELEMENT[p["precision"]]
-        cost.events[(self.name, f"mac_{p['precision']}")] = count * mm * mn * mk
+        kind = "fp16" if self._wide(op) else p["precision"]     # the FP16 mode of a narrower tensor core
+        cost.events[(self.name, f"mac_{kind}")] = count * mm * mn * mk
         cost.events[(self.name, "register_read_bytes")] = count * (mm + mn) * mk * width
         if self._dequantizes(op):
             weights = float((np.asarray(schedule.n) * np.asarray(schedule.k)).sum())

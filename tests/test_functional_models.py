@@ -176,6 +176,27 @@ def test_timing_table_names_existing_rtl():
 
 
 @pytest.mark.parametrize("rows,cols,stream", [(4, 4, 1), (8, 8, 19), (16, 4, 7), (3, 9, 30)])
+def test_os_kernel_fold_is_built_from_the_pe_timing(rows, cols, stream):
+    """os: no load; the first k enters, the last of `stream` k values enters stream - 1
+    cycles later and reaches the far corner rows - 1 + cols - 1 hops later."""
+    from accsim.kernels.systolic import DATAFLOW_CODE, gemm_cycles
+
+    pe = UNIT_TIMING["systolic_pe_os_int8"]
+    cycles, folds = gemm_cycles(DATAFLOW_CODE["os"], rows, cols, rows, cols, stream, False)
+    derived = 1 + (stream - 1) * pe.initiation_interval + (rows + cols - 2) * pe.latency_cycles
+    assert folds == 1 and cycles == derived
+
+
+@pytest.mark.parametrize("m,n,k", [(4, 4, 4), (5, 9, 13), (1, 3, 17), (17, 2, 3)])
+def test_os_array_model_equals_numpy(m, n, k):
+    from accsim.functional import systolic_os
+
+    rng = np.random.default_rng(m * n * k + 1)
+    a, b = rng.integers(-128, 128, (m, k)), rng.integers(-128, 128, (k, n))
+    assert (systolic_os.os_gemm_int8(a, b, 4, 4) == a @ b).all()
+
+
+@pytest.mark.parametrize("rows,cols,stream", [(4, 4, 1), (8, 8, 19), (16, 4, 7), (3, 9, 30)])
 def test_kernel_fold_is_built_from_the_pe_timing(rows, cols, stream):
     """The systolic kernel's one-fold ws time is `rows` load cycles, then the stream: the
     first row enters, the last of `stream` rows enters stream - 1 cycles later and crosses

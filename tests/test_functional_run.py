@@ -25,6 +25,13 @@ def test_fp16_gemms_within_the_rounding_bound(accumulator):
     assert all(row.check == "bound" and 0 < row.max_error_over_bound <= 1 for row in report.rows)
 
 
+@pytest.mark.parametrize("arch, workload", [("sa8_int8", "gemm-int8-small"), ("npu", "gemm-fp16-small")])
+def test_output_stationary_value_path(arch, workload):
+    report = run_functional(arch, workload, ["components.sa.dataflow=os"])
+    assert report.ok and report.dataflow == "os", report.format()
+    assert "8x8 os" in report.format() or "128x128 os" in report.format()
+
+
 def test_same_seed_same_values_other_seed_other_values():
     first = run_functional("npu", "gemm-fp16-small", seed=1)
     again = run_functional("npu", "gemm-fp16-small", seed=1)
@@ -43,9 +50,11 @@ def test_too_big_is_refused_with_the_cap_and_a_way_out():
     assert isinstance(caught.value, AccsimError)
 
 
-def test_unsupported_precision_is_refused():
+def test_unsupported_precision_or_dataflow_is_refused():
     with pytest.raises(FunctionalError, match="int4"):
         run_functional("sa8_int8", "gemm-int8-small", ["components.sa.precision=int4"])
+    with pytest.raises(FunctionalError, match="'is'"):
+        run_functional("sa8_int8", "gemm-int8-small", ["components.sa.dataflow=is"])
 
 
 def test_a_wrong_pe_model_is_caught(monkeypatch):

@@ -3,7 +3,8 @@
 - `fp`: IEEE binary16/binary32 in integer arithmetic (decode, encode, RNE), the FP16
   fused multiply-add and the 16-lane FP16 dot-product-accumulate of a PIM bank;
 - `int8`: the INT8 systolic PE's multiply-accumulate (int32, wrapping);
-- `systolic_ws`: a weight-stationary array computing a GEMM value by value through them;
+- `systolic_ws`, `systolic_os`: weight- and output-stationary arrays computing a GEMM value
+  by value through them;
 - `timing.UNIT_TIMING`: latency and initiation interval of each unit (read by the RTL
   tests and the simulator);
 - `run_functional`: functional mode (`accsim run --functional`).

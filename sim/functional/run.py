@@ -3,7 +3,8 @@ models and check them against NumPy.
 
 For every GEMM-class op (ops with `.gemms`), seeded random operands in the systolic
 array's `precision` go through `accsim.functional.systolic_ws` (the fold-by-fold value
-path of rtl/systolic_array_ws.v) with the units matching the array:
+path of rtl/systolic_array_ws.v) or, for dataflow os, `systolic_os` (rtl/systolic_array_os.v:
+one unbroken chain over K per output, j = K below) with the units matching the array:
 
 - int8 (accumulator int32): the INT8 PE's wrapping int32 MAC. Reference: NumPy's int64
   matmul wrapped to int32. Must be equal, element for element.
@@ -32,7 +33,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import AccsimError
-from . import fp, int8, systolic_ws
+from . import fp, int8, systolic_os, systolic_ws
 
 MAX_MACS = {"int8": 1 << 24, "fp16": 1 << 18}   # 256^3 int8 / 64^3 fp16 MACs per run
 ACCUMULATORS = {"int8": ("int32",), "fp16": ("fp16", "fp32")}
@@ -73,6 +74,7 @@ class FunctionalReport:
     seed: int
     rows: tuple[FunctionalRow, ...]
     notes: tuple[str, ...] = ()
+    dataflow: str = "ws"
 
     @property
     def ok(self) -> bool:
@@ -80,7 +82,7 @@ class FunctionalReport:
 
     def format(self) -> str:
         r, c = self.rows_cols
-        lines = [f"functional check: {self.workload} on {self.arch} (array {self.array!r} {r}x{c} ws, "
+        lines = [f"functional check: {self.workload} on {self.arch} (array {self.array!r} {r}x{c} {self.dataflow}, "
                  f"{self.precision} x {self.precision} -> {self.accumulator}, unit {self.unit}, seed {self.seed})"]
         lines += [f"  note: {note}" for note in self.notes]
         lines.append(f"  {'op':<24} {'m':>5} {'n':>5} {'k':>5} {'folds':>5}  {'check':<6} "
@@ -121,16 +123,19 @@ def _check_size(gemms, precision: str, workload: str) -> None:
             f"fewer ops or count, or --set ops[0].gemm.m=..., or for an LLM fewer layers/tokens")
 
 
-def _check_int8(a, b, rows, cols):
-    got = systolic_ws.ws_gemm_int8(a, b, rows, cols).astype(np.int64)
+def _check_int8(a, b, rows, cols, dataflow: str):
+    gemm = systolic_os.os_gemm_int8 if dataflow == "os" else systolic_ws.ws_gemm_int8
+    got = gemm(a, b, rows, cols).astype(np.int64)
     reference = int8.wrap_int32(a.astype(np.int64) @ b.astype(np.int64))
     wrong = int((got != reference).sum())
     return "exact", float(np.abs(got - reference).max(initial=0)), 0.0, wrong
 
 
-def _check_fp16(a_bits, b_bits, rows, cols, accumulator: str):
+def _check_fp16(a_bits, b_bits, rows, cols, accumulator: str, dataflow: str):
     target = fp.FORMATS[accumulator]
     mac, add, zero = systolic_ws.fp_units(accumulator)
+    if dataflow == "os":
+        rows = a_bits.shape[1]      # os: one unbroken chain over all of K per output
     out_bits = systolic_ws.ws_gemm_bits(a_bits, b_bits, rows, cols, mac, add, zero)
     got = np.array([[fp.to_float(int(x), target) for x in row] for row in out_bits])
     a = a_bits.view(np.float16).astype(np.float64)
@@ -177,9 +182,9 @@ def _plan(arch, workload, overrides) -> _Plan:
         supported = "; ".join(f"precision {p} with accumulator {' or '.join(a)}" for p, a in ACCUMULATORS.items())
         raise FunctionalError(f"{arch_spec.name}: components.{array.name}: functional models exist for "
                               f"{supported}, not {precision} with {accumulator}")
-    if params["dataflow"] != "ws":
+    if params["dataflow"] not in ("ws", "os"):
         raise FunctionalError(f"{arch_spec.name}: components.{array.name}: functional mode models the "
-                              f"weight-stationary value path; dataflow {params['dataflow']!r} is not modelled yet")
+                              f"ws and os value paths; dataflow {params['dataflow']!r} is not modelled yet")
     gemms = _gemms(lower(workload_spec))
     _check_size(gemms, precision, workload_spec.name)
     return _Plan(arch_spec, workload_spec, array, gemms)
@@ -208,12 +213,13 @@ def run_functional(arch, workload, overrides: Iterable[str] = (), seed: int = 0)
         rng = np.random.default_rng([seed, op_index, m, n, k])
         if precision == "int8":
             a, b = rng.integers(-128, 128, (m, k)), rng.integers(-128, 128, (k, n))
-            kind, max_error, ratio, wrong = _check_int8(a, b, rows, cols)
+            kind, max_error, ratio, wrong = _check_int8(a, b, rows, cols, params["dataflow"])
         else:
             a = rng.standard_normal((m, k)).astype(np.float16).view(np.uint16)
             b = rng.standard_normal((k, n)).astype(np.float16).view(np.uint16)
-            kind, max_error, ratio, wrong = _check_fp16(a, b, rows, cols, accumulator)
-        folds = -(-k // rows) * -(-n // cols)
+            kind, max_error, ratio, wrong = _check_fp16(a, b, rows, cols, accumulator, params["dataflow"])
+        folds = (-(-m // rows) if params["dataflow"] == "os" else -(-k // rows)) * -(-n // cols)
         result_rows.append(FunctionalRow(op_index, name, m, n, k, folds, kind, max_error, ratio, wrong, wrong == 0))
     return FunctionalReport(plan.arch.name, plan.workload.name, plan.array.name, (rows, cols), precision,
-                            accumulator, UNIT_OF[precision, accumulator], seed, tuple(result_rows), tuple(notes))
+                            accumulator, UNIT_OF[precision, accumulator], seed, tuple(result_rows), tuple(notes),
+                            params["dataflow"])

@@ -35,6 +35,10 @@ UNIT_TIMING = MappingProxyType({
         1, 1, "systolic_pe_int8.v", "systolic_pe_int8", "int8.pe_mac",
         "INT8 weight-stationary PE: psum_out = psum_in + a*w (int32, wraps); one hop per cycle, "
         "the per-hop delay behind the systolic kernel's R + C + T - 2 skew"),
+    "systolic_pe_os_int8": UnitTiming(
+        1, 1, "systolic_pe_os_int8.v", "systolic_pe_os_int8", "int8.pe_mac",
+        "INT8 output-stationary PE: acc = (first ? 0 : acc) + a*b (int32, wraps); operands pass "
+        "right and down one hop per cycle (the os kernel's R + C + K - 2)"),
     "fp16_fma": UnitTiming(
         3, 1, "fp16_fma.v", "fp16_fma", "fp.fp16_fma",
         "FP16 fused multiply-add y = RNE(a*b + c), IEEE binary16, subnormals kept",

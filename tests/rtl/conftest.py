@@ -57,8 +57,9 @@ def _unit(name: str, bench: str) -> Design:
     return Design(timing.top, timing.sources, bench)
 
 
-def _array(rows: int, cols: int) -> Design:
-    return Design("systolic_array_ws", ("systolic_pe_int8.v", "systolic_array_ws.v"), "tb_systolic_array",
+def _array(rows: int, cols: int, dataflow: str = "ws") -> Design:
+    pe = {"ws": "systolic_pe_int8.v", "os": "systolic_pe_os_int8.v"}[dataflow]
+    return Design(f"systolic_array_{dataflow}", (pe, f"systolic_array_{dataflow}.v"), "tb_systolic_array",
                   (("ROWS", rows), ("COLS", cols), ("MAX_M", 32), ("MAX_N", 32), ("MAX_K", 32)))
 
 
@@ -68,6 +69,7 @@ DESIGNS = {
     "dot16": _unit("pim_dot16_fp16", "tb_pim_dot16"),
     "array4": _array(4, 4),
     "array8": _array(8, 8),
+    "array_os4": _array(4, 4, "os"),
 }
 
 

@@ -1,6 +1,7 @@
-"""cocotb bench of rtl/systolic_array_ws.v: whole GEMM tiles, values against the unit-model
-chain (accsim.functional.systolic_ws) and NumPy, cycles against the simulator's kernel
-accsim.kernels.systolic.gemm_cycles.
+"""cocotb bench of rtl/systolic_array_ws.v and rtl/systolic_array_os.v (the dataflow is
+taken from the top's name): whole GEMM tiles, values against the unit-model chain
+(accsim.functional.systolic_ws / systolic_os) and NumPy, cycles against the simulator's
+kernel accsim.kernels.systolic.gemm_cycles.
 
 Cycle count: edges from the one that samples `start` high to the one that samples `done`
 high, both included (see the header of rtl/systolic_array_ws.v)."""
@@ -14,7 +15,7 @@ import numpy as np
 import tbutil
 from cocotb.triggers import FallingEdge, Timer
 
-from accsim.functional import systolic_ws
+from accsim.functional import systolic_os, systolic_ws
 from accsim.kernels.systolic import DATAFLOW_CODE, gemm_cycles
 
 
@@ -83,17 +84,19 @@ async def read(dut, m, n, max_n):
 async def tiles_match_model_and_kernel(dut):
     params = tbutil.parameters()
     rows, cols = params["ROWS"], params["COLS"]
+    dataflow = "os" if "systolic_array_os" in os.environ.get("COCOTB_TOPLEVEL", dut._name) else "ws"
+    model_gemm = {"ws": systolic_ws.ws_gemm_int8, "os": systolic_os.os_gemm_int8}[dataflow]
     max_n, max_k = params["MAX_N"], params["MAX_K"]
     await tbutil.start(dut)
     rows_out, failures = [], []
     for name, m, n, k, fill in cases(rows, cols):
         a, b = operands(name, m, n, k, fill)
         await load(dut, a, b, max_k, max_n)
-        kernel, folds = gemm_cycles(DATAFLOW_CODE["ws"], rows, cols, m, n, k, False)
+        kernel, folds = gemm_cycles(DATAFLOW_CODE[dataflow], rows, cols, m, n, k, False)
         cycles = await run_tile(dut, m, n, k, 4 * int(kernel))
         got = await read(dut, m, n, max_n)
         await FallingEdge(dut.clk)
-        model = systolic_ws.ws_gemm_int8(a, b, rows, cols).astype(np.int64)
+        model = model_gemm(a, b, rows, cols).astype(np.int64)
         reference = (a.astype(np.int64) @ b.astype(np.int64))     # no int32 overflow at these K
         row = {"tile": name, "m": m, "n": n, "k": k, "folds": int(folds), "rtl_cycles": cycles,
                "kernel_cycles": int(kernel), "values_equal_model": bool((got == model).all()),
@@ -101,5 +104,5 @@ async def tiles_match_model_and_kernel(dut):
         rows_out.append(row)
         if cycles != kernel or not row["values_equal_model"] or not row["model_equal_numpy"]:
             failures.append(row)
-    tbutil.write_report(f"systolic_array_ws_{rows}x{cols}", rows_out)
+    tbutil.write_report(f"systolic_array_{dataflow}_{rows}x{cols}", rows_out)
     assert not failures, f"{len(failures)} tiles differ: {failures[:3]}"

@@ -28,9 +28,11 @@ def test_design_is_lint_clean(name):
     assert proc.returncode == 0 and "%Warning" not in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize("dataflow", ["ws", "os"])
 @pytest.mark.parametrize("rows,cols", SHAPES)
-def test_array_shapes_are_lint_clean(rows, cols):
-    proc = _lint(("systolic_pe_int8.v", "systolic_array_ws.v"), "systolic_array_ws",
+def test_array_shapes_are_lint_clean(rows, cols, dataflow):
+    pe = {"ws": "systolic_pe_int8.v", "os": "systolic_pe_os_int8.v"}[dataflow]
+    proc = _lint((pe, f"systolic_array_{dataflow}.v"), f"systolic_array_{dataflow}",
                  (("ROWS", rows), ("COLS", cols)))
     assert proc.returncode == 0 and "%Warning" not in proc.stderr, proc.stderr
 

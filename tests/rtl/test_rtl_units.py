@@ -21,7 +21,7 @@ def test_systolic_pe_matches_model(rtl):
     assert outcome["tests"] >= 1 and outcome["failed"] == 0, outcome
 
 
-@pytest.mark.parametrize("design", ["array4", "array8"])
+@pytest.mark.parametrize("design", ["array4", "array8", "array_os4"])
 def test_systolic_array_tiles_match_kernel_cycles_and_values(rtl, design):
     outcome = rtl.run(design)
     tiles = next(iter(outcome["report"].values()), [])

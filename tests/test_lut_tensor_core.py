@@ -172,3 +172,31 @@ def test_table_precompute_fused_costs_less_than_a_separate_pass():
     # separate: the activations read (1 byte each) and the tables written (8 x 2 bytes per 4)
     assert separate.bytes_read["hbm"] - fused.bytes_read["hbm"] == 512 * 2048
     assert separate.bytes_written["hbm"] - fused.bytes_written["hbm"] == 512 * 2048 * 4 - (512 * 2048 * 3)
+
+
+@pytest.mark.unit
+def test_bitnet_runs_end_to_end_with_weight_gemms_on_the_lut_units():
+    """Prefill and decode, exact and fast modes agree; weight GEMMs on the LUT units,
+    attention on the MAC tensor cores; both priced by the tensor-core estimator."""
+    over = ["serving.generate_tokens=3", "model.layers=2", "serving.prompt_tokens=64"]
+    fast = accsim.run(ARCH, "workloads/bitnet-3b.yaml", overrides=over)
+    exact = accsim.run(ARCH, "workloads/bitnet-3b.yaml", overrides=over, exact=True)
+    assert fast.summary["total"] == exact.summary["total"]
+    ops = fast.ops
+    assert set(ops[ops["kind"] == "gemm"]["unit"]) == {"lut"}
+    assert set(ops[ops["kind"].isin(["attention", "matmul"])]["unit"]) == {"tc"}
+    assert set(fast.summary["phases"]) == {"prefill", "decode"}
+    energy = fast.energy
+    lut = energy[(energy["component"] == "lut") & (energy["event"] != "leakage")]
+    assert set(lut["event"]) == {"table_lookup", "add_int32", "register_read_bytes"}
+    assert (lut["estimator"] == "tensor_core").all() and (lut["energy_pj"] > 0).all()
+
+
+@pytest.mark.unit
+def test_an_int8_tensor_core_runs_fp16_operands_at_its_fp16_rate(tmp_path):
+    int8 = accsim.run("arch/a100_int8_tc.yaml", _ops_workload(tmp_path, 2048, 4096, 4096, "int8", "int8", "i8"))
+    fp16 = accsim.run("arch/a100_int8_tc.yaml", _ops_workload(tmp_path, 2048, 4096, 4096, "fp16", "fp16", "f16"))
+    assert 1.6 < fp16.total_seconds / int8.total_seconds < 2.2          # 256 vs 512 MAC/clk per unit
+    strict = main(["run", "arch/a100_int8_tc.yaml", _ops_workload(tmp_path, 64, 64, 64, "fp16", "fp16", "s"),
+                   "--set", "components.tc.wide_macs_per_cycle=0"])
+    assert strict == 2

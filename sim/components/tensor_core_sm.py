@@ -153,6 +153,7 @@ class SmTensorCore(Component):
     def execute(self, op, system) -> OpCost:
         from ..mapping import concat_schedules, lower
 
+        self.check_op(op)
         hier = self.hierarchy(op)
         plans = [(problem, hier, result.best) for problem, result in self.plan(op, system)]
         schedule = concat_schedules([lower(problem, hier, cand.mapping) for problem, hier, cand in plans],

@@ -255,3 +255,40 @@ def test_group_gemm_matches_numpy_dequantize_then_matmul_within_the_rounding_bou
     # the bound is tight enough to catch a wrong zero point
     wrong, _ = group_gemm_int8(a, q, scales, (zeros + 1) % 16, group)
     assert np.any(np.abs(as_float(wrong) - ref) > bound)
+
+
+# --------------------------------------------------------------------------- modes, map, golden
+
+
+@pytest.mark.unit
+def test_exact_and_reuse_agree(tmp_path):
+    path = write(tmp_path, SMALL.replace("gemm: {m: 64, n: 256, k: 512}", "gemm: {m: 64, n: 256, k: 512}\n    count: 3"))
+    fast, exact = (accsim.run("mixpe_int", str(path), exact=e) for e in (False, True))
+    assert fast.summary["total"]["cycles"] == exact.summary["total"]["cycles"]
+    assert fast.summary["energy"]["total_pj"] == pytest.approx(exact.summary["energy"]["total_pj"])
+
+
+@pytest.mark.unit
+def test_accsim_map_explains_a_mixpe_op(cli, tmp_path):
+    code, out, err = cli("map", "mixpe_int", write(tmp_path, SMALL), "--op", "g")
+    assert code == 0, err
+    match = re.search(r"cycle-level simulation of this mapping: ([\d,]+) cycles \(estimate ([-+\d.]+)%\)", out)
+    assert match and abs(float(match.group(2))) < 5, out
+
+
+@pytest.mark.golden
+def test_public_simulator_times_with_its_assumptions():
+    """With the public MixPE simulator's PE assumptions (bench_mixpe.PUBLIC_OVERRIDES),
+    OPT-6.7B times normalised to FP16 land within 0.05 of its results/mixpe_res.csv."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_mixpe", Path(__file__).resolve().parent.parent / "benchmarks" / "bench_mixpe.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    fp16 = accsim.run("mixpe_base_fp16", "opt-6.7b").summary["total"]["seconds"]
+    for label in ("MixPE-W4A8", "INT8 (W8A8)", "BitFusion", "ANT"):
+        seconds = accsim.run(bench.ARCHS[label], "opt-6.7b",
+                             overrides=bench.PUBLIC_OVERRIDES.get(label, [])).summary["total"]["seconds"]
+        assert seconds / fp16 == pytest.approx(bench.PUBLIC_TIME[label]["OPT-6.7B"], abs=0.05), label

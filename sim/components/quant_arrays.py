@@ -143,11 +143,15 @@ class QuantGemmArray(Component):
 
         return cycles
 
-    def hierarchy(self, fmt, step, post):
+    def hierarchy(self, fmt=None, step=None, post=None):
         """Memory levels and array as the mapper sees them; the array's per-tile cycles are
         the kernel's, summed exactly by the mapper. Access energies only rank mappings
-        under `--objective energy` (same figures as systolic_array.hierarchy)."""
+        under `--objective energy` (same figures as systolic_array.hierarchy). Without
+        arguments: the hierarchy of the op planned last (what `accsim map` asks for)."""
         from ..mapping import Compute, Hierarchy, Level
+
+        if fmt is None:
+            fmt, step, post = self._last_setup
 
         ticks_per_byte, _, _ = self.dma.transfer_model()
         memory_bytes_per_cycle = self.clock.period_ticks / ticks_per_byte
@@ -165,6 +169,7 @@ class QuantGemmArray(Component):
         from ..mapping import MappingError, op_problems, search
 
         fmt, step, post = self.setup(op)
+        self._last_setup = (fmt, step, post)
         hier = self.hierarchy(fmt, step, post)
         rules = system.mapping_rules
         rule = rules.match(op.name) if rules else None

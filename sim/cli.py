@@ -143,6 +143,10 @@ def _run(args) -> int:
     from .api import run
     from .report import format_summary
 
+    if args.functional:
+        from .functional import check_functional
+
+        check_functional(args.arch, args.workload, args.overrides)   # refuse before simulating
     progress = _Progress(not args.quiet)
     try:
         result = run(args.arch, args.workload, overrides=args.overrides, exact=args.exact, progress=progress,

@@ -14,7 +14,7 @@ from accsim.system import System
 
 pytestmark = pytest.mark.unit
 HBM2 = dict(tRCD=14, tRP=14, tRAS=34, tRRD_S=4, tFAW=30, tRTP=6, tCCD_L=2, tREFI=3900, tRFC=260, banks=32,
-            ranks=2, row_elems=512, macs=16, gwrite_cycles=96, dual=1, readres_cycles=2)
+            ranks=2, row_elems=512, macs=16, gwrite_cycles=96, dual=1, readres_cycles=2, mac_latency=3)
 
 
 def params(**changes):
@@ -39,7 +39,7 @@ def test_every_issued_command_respects_the_protocol(dual):
 def test_the_checker_catches_each_kind_of_violation():
     p = params(dual=0)
     legal = [Command(0, "G_ACT", 0, 0), Command(30, "G_ACT", 0, 0), Command(44, "COMP", -1, 0),
-             Command(46, "READRES", -1, 0), Command(64, "PIM_PRE", -1, 0), Command(78, "G_ACT", 1, 0)]
+             Command(47, "READRES", -1, 0), Command(64, "PIM_PRE", -1, 0), Command(78, "G_ACT", 1, 0)]
     assert violations(legal, p) == []
     broken = {
         "tFAW": [Command(0, "G_ACT", 0, 0), Command(29, "G_ACT", 0, 0)],
@@ -50,6 +50,7 @@ def test_the_checker_catches_each_kind_of_violation():
         "tRTP": [Command(0, "G_ACT", 0, 0), Command(40, "COMP", -1, 0), Command(45, "PIM_PRE", -1, 0)],
         "tRP": [Command(0, "G_ACT", 0, 0), Command(40, "PIM_PRE", -1, 0), Command(53, "G_ACT", 1, 0)],
         "refresh": [Command(0, "REF", -1, 0), Command(259, "G_ACT", 0, 0)],
+        "MAC pipeline": [Command(0, "G_ACT", 0, 0), Command(14, "COMP", -1, 0), Command(16, "READRES", -1, 0)],
     }
     for rule, stream in broken.items():
         found = violations(stream, p)

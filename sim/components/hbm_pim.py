@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from ..errors import CapacityError
+from ..functional.timing import UNIT_TIMING
 from ..memory.preset import CONTROLLER_FIELDS, controller_from, preset_from_params
 from ..schema import Checker, opt
 from .base import Component, OpCost, register
@@ -90,7 +91,9 @@ class HbmPim(Component):
                   "tRFC": t["tRFC"], "banks": o["ranks"] * o["bankgroups"] * o["banks_per_group"],
                   "ranks": o["ranks"], "row_elems": o["row_bytes"] // 2, "macs": self.params["macs_per_bank"],
                   "gwrite_cycles": (t["tCCD_S"] + t["tCCD_L"]) * GWRITE_BURSTS, "dual": int(self.dual),
-                  "readres_cycles": t["tCCD_L"]}
+                  "readres_cycles": t["tCCD_L"],
+                  # the bank's MAC unit: rtl/pim_dot16_fp16.v, checked by cocotb against this constant
+                  "mac_latency": UNIT_TIMING["pim_dot16_fp16"].latency_cycles}
         return np.array([int(values[n]) for n in P_NAMES], np.int64)
 
     def check_kv(self, tokens: int, kv_heads: int, d_head: int, layers: int, kv_bytes: float,

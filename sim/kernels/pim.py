@@ -36,7 +36,7 @@ from numba import njit
 
 # parameter vector layout
 P_NAMES = ("tRCD", "tRP", "tRAS", "tRRD_S", "tFAW", "tRTP", "tCCD_L", "tREFI", "tRFC", "banks", "ranks",
-           "row_elems", "macs", "gwrite_cycles", "dual", "readres_cycles")
+           "row_elems", "macs", "gwrite_cycles", "dual", "readres_cycles", "mac_latency")
 P = {name: i for i, name in enumerate(P_NAMES)}
 # command counters
 COMMANDS = ("HEADER", "GWRITE", "G_ACT", "COMP", "READRES", "PIM_PRE", "PREA", "REF")
@@ -103,15 +103,18 @@ def _round(t, pre_done, last_gact, p, counts, comps, outputs, bus, trace, fill, 
             _log(trace, fill, issue, 2, r)
     last_act = issue
     t = last_act + p[0]                                 # tRCD before the first COMP
+    # READRES waits for the bank's MAC pipeline to finish the last COMP (the RTL unit's
+    # latency, accsim.functional.UNIT_TIMING) and for tCCD_L
+    drain = max(p[6], p[16])
     for _ in range(outputs):
         if not dry:
             for i in range(comps):
                 _log(trace, fill, t + i * p[6], 3, -1)
             counts[3] += comps
-            _log(trace, fill, t + comps * p[6], 4, -1)
+            _log(trace, fill, t + (comps - 1) * p[6] + drain, 4, -1)
             counts[4] += 1
             bus[0] += p[15]
-        t += comps * p[6] + p[15]
+        t += (comps - 1) * p[6] + drain + p[15]
     pre = max(t, last_act + p[2])
     if p[14] == 0:
         pre += p[5]                                     # single row buffer: COMP/READRES -> PRE is tRTP

@@ -102,8 +102,9 @@ def _check_channel(stream: list[Command], t: dict, source: str) -> list[str]:
             first_comp_pending = False
             last_compute = cmd.cycle
         elif cmd.name == "READRES":
-            if last_compute is not None and cmd.cycle < last_compute + t["tCCD_L"]:
-                bad(cmd, "tCCD_L after the previous COMP", last_compute + t["tCCD_L"])
+            drain = max(t["tCCD_L"], t["mac_latency"])
+            if last_compute is not None and cmd.cycle < last_compute + drain:
+                bad(cmd, "tCCD_L / the MAC pipeline latency after the last COMP", last_compute + drain)
             last_compute = cmd.cycle
         elif cmd.name == "PIM_PRE":
             if last_gact is not None and cmd.cycle < last_gact + t["tRAS"]:

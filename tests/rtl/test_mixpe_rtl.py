@@ -43,3 +43,34 @@ def test_mixpe_dequant_matches_model_and_simulator_latency(rtl):
 
     assert report["latency_cycles"] == MIXPE_TIMING["mixpe_dequant"].latency_cycles
     assert MixPeArray.FIELDS["dequant_latency"].default is None   # None: read from MIXPE_TIMING
+
+
+def _mutant(tmp_path, file: str, original: str, replacement: str):
+    """A copy of rtl/ with one deliberate fault (the harness builds it separately)."""
+    import shutil
+
+    from accsim.functional.rtl import rtl_dir
+
+    folder = tmp_path / "rtl"
+    shutil.copytree(rtl_dir(), folder)
+    text = (folder / file).read_text()
+    assert text.count(original) == 1, f"mutation site not unique in {file}: {original!r}"
+    (folder / file).write_text(text.replace(original, replacement))
+    return folder
+
+
+def test_zero_point_sign_fault_is_caught(rtl, tmp_path):
+    folder = _mutant(tmp_path, "mixpe_dequant.v", "t1 <= psum - correction;", "t1 <= psum + correction;")
+    outcome = rtl.run("mixpe_dequant", folder, env={"ACCSIM_TB_VECTORS": "2000"})
+    report = outcome["report"]["mixpe_dequant"]
+    assert outcome["failed"] == 1 and report["mismatches"] > 0 and report["late"] == 0
+
+
+def test_dequantizer_one_stage_short_is_caught(rtl, tmp_path):
+    """The int-to-half register skipped: right values, one cycle early (the simulator's
+    dequant_latency would then be wrong)."""
+    folder = _mutant(tmp_path, "mixpe_dequant.v", ".in_valid(v2), .a(s2), .b(t2), .c(y2)",
+                     ".in_valid(v1), .a(s1), .b(t_half), .c(y1)")
+    outcome = rtl.run("mixpe_dequant", folder, env={"ACCSIM_TB_VECTORS": "2000"})
+    report = outcome["report"]["mixpe_dequant"]
+    assert outcome["failed"] == 1 and report["late"] > 0

@@ -61,8 +61,12 @@ class Hierarchy:
 
     def describe(self) -> str:
         c = self.compute
-        array = (f"{c.units} x {c.rows}x{c.cols} {c.dataflow} array" if c.kind == "systolic"
-                 else f"{c.units} x {c.rows}-lane vector unit")
+        if c.kind == "systolic":
+            array = f"{c.units} x {c.rows}x{c.cols} {c.dataflow} array"
+        elif c.kind == "vector":
+            array = f"{c.units} x {c.rows}-lane vector unit"
+        else:
+            array = f"{c.units} x {c.rows}x{c.cols} {c.kind}"
         parts = [f"{lv.name} ({_size(lv.capacity_bytes)}, {lv.bandwidth_bytes_per_cycle:g} B/cycle"
                  + (f", x{lv.slots} slots" if lv.slots > 1 else "") + ")" for lv in self.levels]
         return " -> ".join(parts) + f" -> {array}"

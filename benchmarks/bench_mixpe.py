@@ -9,7 +9,6 @@ Wall times are printed, never asserted (tests/test_mixpe*.py check behaviour).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 

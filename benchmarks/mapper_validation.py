@@ -26,7 +26,7 @@ def classify(best: dict) -> str:
 def main(argv: list[str]) -> int:
     arch = argv[0] if argv else "npu"
     workloads = argv[1:] or ["gpt2", "gpt3-7b"]
-    print(f"| arch | workload | class | ops | min error | median | max | within 10% |")
+    print("| arch | workload | class | ops | min error | median | max | within 10% |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
     for workload in workloads:
         out = subprocess.run(["accsim", "map", arch, workload, "--json", "--top", "1"],

@@ -82,16 +82,16 @@ def _component(checker: Checker, name: str, tree: Any, where) -> tuple[type, dic
 
 def _check_references(checker: Checker, built: dict, trees: LocDict) -> None:
     for name, (cls, params) in built.items():
-        for field, role in cls.REFERENCES.items():
-            target = params.get(field)
+        for ref, role in cls.REFERENCES.items():
+            target = params.get(ref)
             if target is None:
                 continue
-            where = trees[name].location(field)
+            where = trees[name].location(ref)
             if target not in built:
-                checker.add(where, f"components.{name}.{field}",
+                checker.add(where, f"components.{name}.{ref}",
                             f"no component named {target!r}; components: {', '.join(built)}")
             elif built[target][0].ROLE != role:
-                checker.add(where, f"components.{name}.{field}",
+                checker.add(where, f"components.{name}.{ref}",
                             f"{target!r} is a {built[target][0].TYPE}, expected a {role} component")
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import accsim
-from accsim.kernels.pim import COMMANDS, P, P_NAMES, simulate_pim
+from accsim.kernels.pim import COMMANDS, P_NAMES, simulate_pim
 from accsim.memory.pim_protocol import Command, from_kernel_trace, violations
 from accsim.system import System
 

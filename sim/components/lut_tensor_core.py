@@ -25,7 +25,7 @@ import numpy as np
 from ..dtypes import BYTES_PER_ELEMENT
 from ..functional.lut import LUT_TIMING, MAX_WEIGHT_BITS, MIN_WEIGHT_BITS
 from ..kernels.lut import lmmas, simulate_tile, tile_cycles
-from ..schema import Checker, opt, req
+from ..schema import Checker, opt
 from .base import OpCost, register
 from .tensor_core_sm import SM_FIELDS, SmTensorCore, TensorCoreInputError
 

@@ -103,7 +103,7 @@ class MixPeArray(QuantGemmArray):
         return Post(group=group, drain=drain, latency=self.latency())
 
     def extra_events(self, cost, fmt, macs) -> None:
-        rows, cols = self.params["rows"], self.params["cols"]
+        cols = self.params["cols"]
         # sum(a_g) per row and group: each activation entering a row is added once per N fold;
         # macs / cols is the activations streamed (m x k x N folds when tiles fill the columns)
         cost.events[(self.name, "row_sum_add")] = macs / cols

@@ -393,7 +393,6 @@ class OlaccelArray(QuantGemmArray):
     def run_format(self, op) -> RunFormat:
         a = self.params["activation_bits"]
         f = self.params["outlier_fraction"]
-        k = op.gemms[0][2] if op.gemms else 1
         weight_bytes = 4 / 8 + f * (self.OUTLIER_BITS + self.INDEX_BITS) / 8
         return RunFormat(f"W4A{a} + {f:.0%} 16-bit outliers", 4, a, weight_bytes, a / 8, 1.0)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 from ..clock import TICKS_PER_SECOND
-from ..schema import opt, req
+from ..schema import req
 from ..workload.ops import GEMM_KINDS
 from .base import CLOCK_FIELD, Component, OpCost, register
 from .vector_unit import ARITHMETIC, OPERANDS

@@ -18,11 +18,12 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
 
+from . import cache
 from .cost import Costs, _held_bytes, evaluate_variants
 from .hierarchy import DATAFLOW_ROLES, Hierarchy
 from .nest import Mapping
@@ -80,6 +81,7 @@ class SearchResult:
     objective: str
     alternatives: int = 0            # valid mappings seen
     notes: tuple[str, ...] = field(default=())
+    cached: bool = False             # read from the on-disk cache (mapping/cache.py); `seconds` is the original search
 
 
 def objective_values(costs: Costs, objective: str) -> np.ndarray:
@@ -100,7 +102,18 @@ def search(problem: Problem, hier: Hierarchy, objective: str = "latency",
 
 
 @lru_cache(maxsize=4096)
-def _search(problem, hier, objective, constraints, top_k, seed, timeout_s, patience) -> SearchResult:
+def _search(*arguments) -> SearchResult:
+    """In-process cache over the on-disk cache over the search itself."""
+    name = cache.key(arguments)
+    found = cache.load(name)
+    if found is not None:
+        return replace(found, cached=True)
+    result = _run_search(*arguments)
+    cache.store(name, result)
+    return result
+
+
+def _run_search(problem, hier, objective, constraints, top_k, seed, timeout_s, patience) -> SearchResult:
     started = time.perf_counter()
     _check_constraints(problem, hier, constraints)
     pool = _Pool(problem, hier, objective, top_k)

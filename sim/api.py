@@ -12,6 +12,7 @@ from . import __version__
 from .arch import ARCH_FIELDS, ArchSpec, parse_arch
 from .clock import TICKS_PER_SECOND
 from .errors import ConfigError, Problem, ResolveError
+from .mapping import cache as mapping_cache
 from .mapping_rules import load_rules
 from .resolve import resolve
 from .result import Result, seconds
@@ -118,8 +119,14 @@ def run(arch: str | ArchSpec, workload: str | WorkloadSpec, overrides: Iterable[
     system.check_capacity(resident_tensors(workload_spec))
     system.check_workload(workload_spec)
     ops = lower(workload_spec, sub_batches=getattr(arch_spec, "sub_batches", 1))
+    before = dict(mapping_cache.STATS)
     stats = system.simulate(ops, exact=exact, progress=progress)
-    return _result(system, workload_spec, stats, exact)
+    result = _result(system, workload_spec, stats, exact)
+    folder = mapping_cache.directory()
+    result.summary["metadata"]["mapping_cache"] = {
+        "directory": str(folder) if folder else "off",
+        **{k: mapping_cache.STATS[k] - before[k] for k in ("hits", "misses", "writes")}}
+    return result
 
 
 def _result(system: System, workload: WorkloadSpec, stats: SimStats, exact: bool) -> Result:

@@ -1,6 +1,13 @@
+import os
+import tempfile
+
 import pytest
 
 from accsim.resolve import resolve
+
+# The mapper's on-disk cache (accsim.mapping.cache) goes to a fresh directory per test
+# session, inherited by CLI subprocesses: tests never read or fill the user's cache.
+os.environ["ACCSIM_MAPPING_CACHE"] = tempfile.mkdtemp(prefix="accsim-mapping-cache-")
 
 
 @pytest.fixture

@@ -133,15 +133,37 @@ def test_candidate_pruning_keeps_one_size_per_cost_signature():
     assert len(ks) <= 3 * 40 and ks == sorted(set(ks)) and 3000 in ks
 
 
-def test_search_is_deterministic_and_cached():
-    problem, hier = gemm(300, 500, 700), _two_level(4, 200_000)
-    first = search(problem, hier)
-    assert search(problem, hier) is first                  # cached
+def test_search_is_deterministic_and_cached(monkeypatch, tmp_path):
     from accsim.mapping.search import _search
 
+    monkeypatch.setenv("ACCSIM_MAPPING_CACHE", "off")
+    problem, hier = gemm(300, 500, 700), _two_level(4, 200_000)
+    first = search(problem, hier)
+    assert search(problem, hier) is first                  # cached in the process
+    _search.cache_clear()
+    again = search(problem, hier)                           # searched again: the same answer
+    assert not again.cached
+    assert again.best.mapping == first.best.mapping and again.best.latency_cycles == first.best.latency_cycles
+
+
+def test_results_come_back_from_the_disk_cache(monkeypatch, tmp_path):
+    from accsim.mapping import cache
+    from accsim.mapping.search import _search
+
+    monkeypatch.setenv("ACCSIM_MAPPING_CACHE", str(tmp_path))
+    problem, hier = gemm(77, 130, 90), _two_level(2, 50_000)
+    _search.cache_clear()
+    first = search(problem, hier)
+    files = list(tmp_path.rglob("*.pkl"))
+    assert not first.cached and len(files) == 1
     _search.cache_clear()
     again = search(problem, hier)
-    assert again.best.mapping == first.best.mapping and again.best.latency_cycles == first.best.latency_cycles
+    assert again.cached and again.best == first.best and again.top == first.top
+    files[0].write_bytes(b"not a pickle")                  # a damaged entry is searched again
+    _search.cache_clear()
+    assert not search(problem, hier).cached
+    custom = Hierarchy(hier.levels, Compute("lut", 8, 8, "ws", 2, tile_cycles=lambda m, n, k: m + n + k))
+    assert cache.key((problem, custom, "latency")) is None  # per-tile functions are not cached
 
 
 def test_loop_order_changes_reuse_as_expected():
@@ -171,15 +193,18 @@ def test_fixed_constraints_are_obeyed_and_violations_named():
         search(problem, _two_level(2), constraints=Constraints(split="K"))
 
 
-def test_deeper_hierarchy_uses_the_seeded_random_search_with_bypass():
+def test_deeper_hierarchy_uses_the_seeded_random_search_with_bypass(monkeypatch):
     hier = Hierarchy((Level("dram", None, 16.0, read_pj_per_byte=30), Level("gbuf", 256 * 1024, 64.0),
                       Level("lbuf", 16 * 1024, 128.0, slots=2)), Compute("systolic", 8, 8, "ws", 4))
     problem = gemm(512, 384, 256)
-    one = search(problem, hier, seed=3, patience=8)
     from accsim.mapping.search import _search
 
+    monkeypatch.setenv("ACCSIM_MAPPING_CACHE", "off")
+    one = search(problem, hier, seed=3, patience=8)
+
     _search.cache_clear()
-    two = search(problem, hier, seed=3, patience=8)
+    two = search(problem, hier, seed=3, patience=8)        # searched again, not read back
+    assert not two.cached
     assert one.method == "random: victory" and one.best.mapping == two.best.mapping
     costs = evaluate_mapping(problem, hier, one.best.mapping)
     assert costs.valid[0] and costs.footprint_bytes["lbuf"][0] <= 16 * 1024

@@ -91,6 +91,7 @@ def _map_op(system, op, repeats, top_k, simulate) -> dict:
             "problem": problem.label(),
             "hardware": hier.describe(),
             "method": result.method, "evaluated": result.evaluated, "valid": result.alternatives,
+            "cached": result.cached,
             "search_seconds": round(result.seconds, 4),
             "best": _candidate(result.best, problem, names, hier.compute.units),
             "traffic_bytes": {level: {k: float(v[0]) for k, v in entries.items() if float(v[0])}
@@ -138,7 +139,8 @@ def _format(reports, arch, workload, objective) -> str:
                 lines.append(f"   #{rank}: {alt['latency_cycles']:,.0f} cycles, {alt['energy_pj'] / 1e6:,.3f} uJ"
                              f"  tile {m['tiles'][0]}  order {'>'.join(m['orders'][0])}  split {m['split']}")
             lines.append(f"   searched {prob['evaluated']:,} mappings ({prob['valid']:,} fit; {prob['method']}) "
-                         f"in {prob['search_seconds']:.3f} s")
+                         f"in {prob['search_seconds']:.3f} s"
+                         + (" (read back from the mapping cache)" if prob["cached"] else ""))
             evaluated += prob["evaluated"]
             seconds += prob["search_seconds"]
         if "simulated_cycles" in rep:

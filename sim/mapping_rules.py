@@ -107,3 +107,26 @@ def _constraints(values: dict, checker: Checker, node, path: str) -> Constraints
 def rule_problem(rule: Rule, message: str) -> ConfigError:
     file, _, line = rule.where.rpartition(":")
     return ConfigError([Problem(file, int(line), f"rule {rule.pattern!r}", message)])
+
+
+def plan_problems(op_name: str, problems, hier, rules: MappingRules | None, top_k: int = 1,
+                  default=None, context: str = "") -> list:
+    """(problem, search result) for each problem of an op under the system's mapping
+    rules: the first rule matching the op name constrains the search, else
+    `default(problem)` (or no constraint). A mapping that cannot be found is an input
+    error naming the rule's line, or the op and `context` (e.g. the buffer)."""
+    from .errors import CapacityError
+    from .mapping import MappingError, search
+
+    rule = rules.match(op_name) if rules else None
+    objective = rules.objective if rules else "latency"
+    plans = []
+    for problem in problems:
+        constraints = rule.constraints if rule else (default(problem) if default else Constraints())
+        try:
+            plans.append((problem, search(problem, hier, objective, constraints, top_k=top_k)))
+        except MappingError as exc:
+            if rule is not None:
+                raise rule_problem(rule, f"{op_name}: {exc}") from None
+            raise CapacityError(f"{op_name}: {exc}{context}") from None
+    return plans

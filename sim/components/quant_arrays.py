@@ -30,9 +30,8 @@ import numpy as np
 
 from ..dtypes import BYTES_PER_ELEMENT
 from ..energy.estimator import AreaQuote, Decline, Estimator, register as register_estimator
-from ..errors import CapacityError, ConfigError, Problem
+from ..errors import ConfigError, Problem
 from ..kernels.mixpe import tile_cycles
-from ..mapping.search import Constraints
 from ..schema import opt, req
 from .base import CLOCK_FIELD, Component, OpCost, register
 from .pipeline_exec import run_schedule
@@ -166,26 +165,13 @@ class QuantGemmArray(Component):
                     tile_cycles=self.tile_function(step, post)))
 
     def plan(self, op, system, top_k: int = 1) -> list:
-        from ..mapping import MappingError, op_problems, search
+        from ..mapping import op_problems
+        from ..mapping_rules import plan_problems
 
         fmt, step, post = self.setup(op)
         self._last_setup = (fmt, step, post)
-        hier = self.hierarchy(fmt, step, post)
-        rules = system.mapping_rules
-        rule = rules.match(op.name) if rules else None
-        objective = rules.objective if rules else "latency"
-        plans = []
-        for problem in op_problems(op.gemms, fmt.activation_bytes, fmt.weight_bytes, fmt.output_bytes):
-            try:
-                plans.append((problem, search(problem, hier, objective,
-                                              rule.constraints if rule else Constraints(), top_k=top_k)))
-            except MappingError as exc:
-                if rule is not None:
-                    from ..mapping_rules import rule_problem
-
-                    raise rule_problem(rule, f"{op.name}: {exc}") from None
-                raise CapacityError(f"{op.name}: {exc}") from None
-        return plans
+        problems = op_problems(op.gemms, fmt.activation_bytes, fmt.weight_bytes, fmt.output_bytes)
+        return plan_problems(op.name, problems, self.hierarchy(fmt, step, post), system.mapping_rules, top_k)
 
     def execute(self, op, system) -> OpCost:
         from ..mapping import concat_schedules, evaluate_mapping, lower

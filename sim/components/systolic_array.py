@@ -9,12 +9,10 @@ memory in the tile pipeline kernel.
 from __future__ import annotations
 
 from ..dtypes import BYTES_PER_ELEMENT, DTYPES
-from ..errors import CapacityError
 from ..kernels.systolic import DATAFLOW_CODE, DATAFLOWS, tile_cycles
 from ..schema import Checker, opt, req
 from .base import CLOCK_FIELD, Component, OpCost, register
 from .pipeline_exec import run_schedule
-from ..mapping.search import Constraints
 
 
 # Fallback energies for ranking mappings when the technology table cannot price an access:
@@ -110,25 +108,12 @@ class SystolicArray(Component):
     def plan(self, op, system, top_k: int = 1) -> list:
         """(problem, search result) for every distinct GEMM shape of the op, under the
         system's mapping rules (accsim.mapping_rules) when it has any."""
-        from ..mapping import MappingError, op_problems, search
+        from ..mapping import op_problems
+        from ..mapping_rules import plan_problems
 
-        hier = self.hierarchy()
-        rules = system.mapping_rules
-        rule = rules.match(op.name) if rules else None
-        objective = rules.objective if rules else "latency"
-        plans = []
         partial = BYTES_PER_ELEMENT[self.params["accumulator"]]    # partial sums leave at accumulator width
-        for problem in op_problems(op.gemms, op.a_bytes, op.b_bytes, op.c_bytes, partial):
-            try:
-                plans.append((problem, search(problem, hier, objective,
-                                              rule.constraints if rule else Constraints(), top_k=top_k)))
-            except MappingError as exc:
-                if rule is not None:
-                    from ..mapping_rules import rule_problem
-
-                    raise rule_problem(rule, f"{op.name}: {exc}") from None
-                raise CapacityError(f"{op.name}: {exc}") from None
-        return plans
+        problems = op_problems(op.gemms, op.a_bytes, op.b_bytes, op.c_bytes, partial)
+        return plan_problems(op.name, problems, self.hierarchy(), system.mapping_rules, top_k)
 
     def execute(self, op, system) -> OpCost:
         from ..mapping import concat_schedules, lower

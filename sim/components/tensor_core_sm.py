@@ -110,17 +110,15 @@ class SmTensorCore(Component):
         mapping whose input tiles also fit the shared memory."""
         from dataclasses import replace
 
-        from ..mapping import MappingError, op_problems, search
+        from ..mapping import op_problems
         from ..mapping.search import Constraints
+        from ..mapping_rules import plan_problems
 
         self.check_op(op)
         self._planned_op = op
         hier = self.hierarchy(op)
-        rules = system.mapping_rules
-        rule = rules.match(op.name) if rules else None
-        a, b, c = self.operand_bytes(op)
-        plans = []
-        for problem in op_problems(op.gemms, a, b, c):
+
+        def stationary(problem):
             # GPU GEMM kernels keep the accumulators in registers for the whole K loop: the
             # reduced dimension is innermost at the L2 level (no partial sums leave the SM).
             # This also cuts the search to the splits and tile sizes. User rules replace it.
@@ -132,16 +130,16 @@ class SmTensorCore(Component):
             if op.kind != "gemm" and problem.kind == "bmm":
                 head = min(("N", "K"), key=lambda d: problem.bounds[d])
                 whole = ((1, head, problem.bounds[head]),)
-            stationary = Constraints(
+            return Constraints(
                 tiles=tuple((1, d, 1) for d in problem.names if problem.roles[d] == "batch") + whole,
                 orders=((0, tuple(d for d in problem.names if problem.roles[d] != "reduce")
                          + tuple(d for d in problem.names if problem.roles[d] == "reduce")),))
-            try:
-                result = search(problem, hier, rules.objective if rules else "latency",
-                                rule.constraints if rule else stationary, top_k=max(CANDIDATES, top_k))
-            except MappingError as exc:
-                raise CapacityError(f"{op.name}: {exc} (register file {self.params['register_file']} B "
-                                    f"of {self.name!r})") from None
+
+        plans = []
+        for problem, result in plan_problems(
+                op.name, op_problems(op.gemms, *self.operand_bytes(op)), hier, system.mapping_rules,
+                max(CANDIDATES, top_k), stationary,
+                f" (register file {self.params['register_file']} B of {self.name!r})"):
             staged = [cand for cand in result.top if self._fits_staging(cand, problem)]
             if not staged:
                 raise CapacityError(f"{op.name}: none of the best {len(result.top)} register tiles has input "

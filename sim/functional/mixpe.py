@@ -26,28 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dataclasses import dataclass
-
 from .fp import FP16, fp16_fma, round_to_format, to_float
 from .int8 import wrap_int32
-
-
-@dataclass(frozen=True)
-class UnitTiming:
-    """Latency and initiation interval of a MixPE unit (the fields of
-    accsim.functional.timing.UnitTiming, with the rtl/ files it instantiates)."""
-
-    latency_cycles: int
-    initiation_interval: int
-    rtl_file: str
-    top: str
-    model: str
-    summary: str
-    helpers: tuple[str, ...] = ()
-
-    @property
-    def sources(self) -> tuple[str, ...]:
-        return (*self.helpers, self.rtl_file)
+from .timing import UnitTiming
 
 
 MIXPE_TIMING = {

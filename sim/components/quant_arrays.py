@@ -34,6 +34,7 @@ from ..errors import ConfigError, Problem
 from ..kernels.mixpe import tile_cycles
 from ..schema import opt, req
 from .base import CLOCK_FIELD, Component, OpCost, register
+from .systolic_array import MAC_PJ, MEMORY_PJ_PER_BYTE, SRAM_PJ_PER_BYTE  # cited there
 from .pipeline_exec import run_schedule
 
 NO_GROUP = 0
@@ -158,10 +159,10 @@ class QuantGemmArray(Component):
         feed = rows * fmt.activation_bytes + cols * fmt.weight_bytes
         return Hierarchy(
             (Level(self.dma.memory.name, None, memory_bytes_per_cycle,
-                   read_pj_per_byte=3.9 * 8, write_pj_per_byte=3.9 * 8),
+                   read_pj_per_byte=MEMORY_PJ_PER_BYTE, write_pj_per_byte=MEMORY_PJ_PER_BYTE),
              Level(self.scratchpad.name, self.scratchpad.capacity_bytes, feed,
-                   slots=self.scratchpad.slots, read_pj_per_byte=100 / 8, write_pj_per_byte=100 / 8)),
-            Compute(self.TYPE, rows, cols, "os", self.count, False, mac_pj=1.5,
+                   slots=self.scratchpad.slots, read_pj_per_byte=SRAM_PJ_PER_BYTE, write_pj_per_byte=SRAM_PJ_PER_BYTE)),
+            Compute(self.TYPE, rows, cols, "os", self.count, False, mac_pj=MAC_PJ,
                     tile_cycles=self.tile_function(step, post)))
 
     def plan(self, op, system, top_k: int = 1) -> list:

@@ -175,6 +175,7 @@ def _summary(system: System, workload: WorkloadSpec, stats: SimStats, exact: boo
         "overrides": {"arch": list(system.arch.overrides), "workload": list(workload.overrides)},
         "exact": exact,
         "shortcuts": stats.shortcuts,
+        "weight_residency": stats.weight_residency,
         "ops": len(stats.records),
         "python": platform.python_version(),
         "numba": numba.__version__,

@@ -37,6 +37,7 @@ class SimStats:
     records: list[OpRecord]
     total_ticks: int
     shortcuts: dict = field(default_factory=dict)
+    weight_residency: dict | None = None   # accsim.residency summary, None when no weight stayed on chip
     kernel_seconds: float = 0.0     # wall time inside component execute() (kernels + tiling)
     schedule_seconds: float = 0.0   # wall time of the SimPy schedule
 
@@ -83,6 +84,9 @@ class System:
                 check(workload)
 
     def simulate(self, ops: list[Op], exact: bool = False, progress=None) -> SimStats:
+        from .residency import with_residency
+
+        ops, residency = with_residency(ops, self._weight_pool_bytes)
         costs, kernel_seconds, unique = self._costs(ops, exact, progress)
         started = time.perf_counter()
         records = self._schedule(ops, costs)
@@ -93,7 +97,10 @@ class System:
                         "unit group and their cost reused",
                 "ops": len(ops), "simulated": unique}
         total = max((r.end_tick for r in records), default=0)
-        return SimStats(records, total, shortcuts, kernel_seconds, time.perf_counter() - started)
+        return SimStats(records, total, shortcuts, residency, kernel_seconds, time.perf_counter() - started)
+
+    def _weight_pool_bytes(self, op: Op) -> int:
+        return getattr(self.executor(op), "weight_pool_bytes", 0)
 
     def _costs(self, ops, exact, progress):
         memo: dict[tuple, OpCost] = {}

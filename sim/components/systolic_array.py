@@ -50,12 +50,12 @@ class SystolicArray(Component):
         slots = 2 if spad["double_buffer"] else 1
         rows, cols = params["rows"], params["cols"]
         smallest = slots * (rows * operand + rows * cols * operand) + cols * acc
-        capacity = spad["capacity"]
+        capacity = spad["capacity"] - spad["weight_pool"]
         if smallest > capacity:
             checker.add(node.location("scratchpad"), f"components.{name}.scratchpad",
                         f"the smallest tile of a {rows}x{cols} array needs {int(smallest)} bytes "
-                        f"({slots} slot(s)), more than the {capacity}-byte scratchpad "
-                        f"{params['scratchpad']!r}")
+                        f"({slots} slot(s)), more than the {capacity} bytes of scratchpad "
+                        f"{params['scratchpad']!r} left for tiles")
 
     def link(self, system) -> None:
         self.system = system
@@ -78,7 +78,7 @@ class SystolicArray(Component):
                 (Level(memory.name, None, memory_bytes_per_cycle,
                        read_pj_per_byte=self._price(memory, "read_bytes", MEMORY_PJ_PER_BYTE),
                        write_pj_per_byte=self._price(memory, "write_bytes", MEMORY_PJ_PER_BYTE)),
-                 Level(spad.name, spad.capacity_bytes, (rows + cols) * operand, slots=spad.slots,
+                 Level(spad.name, spad.tile_capacity_bytes, (rows + cols) * operand, slots=spad.slots,
                        read_pj_per_byte=self._price(spad, "read_bytes", SRAM_PJ_PER_BYTE),
                        write_pj_per_byte=self._price(spad, "write_bytes", SRAM_PJ_PER_BYTE))),
                 Compute("systolic", rows, cols, self.params["dataflow"], self.count,
@@ -115,13 +115,19 @@ class SystolicArray(Component):
         problems = op_problems(op.gemms, op.a_bytes, op.b_bytes, op.c_bytes, partial)
         return plan_problems(op.name, problems, self.hierarchy(), system.mapping_rules, top_k)
 
+    @property
+    def weight_pool_bytes(self) -> int:
+        """On-chip bytes that keep weights between ops (accsim.residency)."""
+        return self.scratchpad.weight_pool_bytes
+
     def execute(self, op, system) -> OpCost:
         from ..mapping import concat_schedules, lower
 
         hier = self.hierarchy()
         plans = self.plan(op, system)
-        schedule = concat_schedules([lower(problem, hier, result.best.mapping) for problem, result in plans],
-                                    self.count)
+        resident = {"B": op.b_resident} if op.b_resident else None
+        schedule = concat_schedules([lower(problem, hier, result.best.mapping, resident)
+                                     for problem, result in plans], self.count)
         rows, cols = self.params["rows"], self.params["cols"]
         cycles, _ = tile_cycles(DATAFLOW_CODE[self.params["dataflow"]], rows, cols,
                                 schedule.m, schedule.n, schedule.k, self.params["preload_overlap"])

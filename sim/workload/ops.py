@@ -26,10 +26,12 @@ class Op:
     c_bytes: float = 2.0
     group: int = 1        # attention: consecutive GEMMs per request (its KV heads on this device)
     sub_batch: int = 0    # sub-batch of the iteration (sub-batch interleaving), 0 when not split
+    b_resident: float = 0.0   # share of the weights B already on chip from an earlier op (accsim.residency)
 
     def signature(self) -> tuple:
         """Everything that determines the op's cost on an idle system."""
-        return (self.kind, self.gemms, self.elements, self.a_bytes, self.b_bytes, self.c_bytes, self.group)
+        shape = (self.kind, self.gemms, self.elements, self.a_bytes, self.b_bytes, self.c_bytes, self.group)
+        return shape + (self.b_resident,) if self.b_resident else shape
 
     def shape_text(self) -> str:
         if self.gemms:

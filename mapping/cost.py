@@ -295,6 +295,11 @@ def _fold_sum(dims, step, hist, level):
     return sum(mult * -(-_prod(ext.values()) // step) for ext, mult in _combos(dims, hist, level))
 
 
+def _stream_sum(dims, floor, hist, level):
+    """Sum over tile combos of max(product of extents, floor)."""
+    return sum(mult * np.maximum(_prod(ext.values()), floor) for ext, mult in _combos(dims, hist, level))
+
+
 def _custom_cycles(problem, compute, hist, level):
     """Sum of compute.tile_cycles(m, n, k) over every tile (exact for any per-tile cost):
     m = product of the stream dims' extents, n = of the column dims', k = of the reduced
@@ -322,6 +327,11 @@ def _compute_cycles(problem, hier, hist, counts, level):
     n_stream = _prod(counts[d][level] for d in group[stream_role])
     stream = _prod(problem.bounds[d] for d in group[stream_role])
     batch_sum = _prod(problem.bounds[d] for d in batch_dims)   # batch tiles hold one item each
+    if compute.pipelined_folds and compute.dataflow != "os":
+        # each fold holds the array for max(stream, rows); each tile adds one fill and one skew + drain
+        streams = _stream_sum(group[stream_role], compute.rows, hist, level)
+        latency = compute.fill_cycles + compute.rows + compute.cols - 2
+        return np.asarray(batch_sum * f_rows * f_cols * streams + latency * _tiles(problem, counts, level), float)
     per_fold = compute.fill_cycles + compute.rows + compute.cols - 2
     cycles = batch_sum * f_rows * f_cols * (per_fold * n_stream + stream)
     if compute.preload_overlap and compute.dataflow != "os":

@@ -45,6 +45,7 @@ class Compute:
     dataflow: str = "ws"
     units: int = 1
     preload_overlap: bool = False
+    pipelined_folds: bool = False     # folds stream back to back (accsim.kernels.systolic, overlap 2)
     mac_pj: float = 0.0
     tile_cycles: Callable | None = None
 
@@ -52,6 +53,11 @@ class Compute:
     def fill_cycles(self) -> int:
         """Cycles to load a fold's stationary block (none for output-stationary)."""
         return 0 if self.kind == "vector" or self.dataflow == "os" else self.rows
+
+    @property
+    def overlap(self) -> int:
+        """The fold overlap mode of accsim.kernels.systolic (0, 1 or 2)."""
+        return 2 if self.pipelined_folds else int(self.preload_overlap)
 
 
 @dataclass(frozen=True)

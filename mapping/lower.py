@@ -7,9 +7,7 @@ per operand, the DMA loads its tile only when the operand's indices changed
 since the unit's previous tile (the reuse the loop order buys); an output tile
 is stored when the unit moves to another output tile or finishes, and read
 back first if it already holds partial sums. The byte totals therefore equal
-the analytical model's level-0 traffic exactly (tests check it). `resident`
-names operands of which a share is already in the buffer (weights kept on chip
-from an earlier op): only the rest of their tiles is loaded.
+the analytical model's level-0 traffic exactly (tests check it).
 """
 from __future__ import annotations
 
@@ -33,8 +31,7 @@ class TileSchedule:
     offsets: dict[str, np.ndarray]   # operand -> element offset of the tile's first element
 
 
-def lower(problem: Problem, hier: Hierarchy, mapping: Mapping,
-          resident: dict[str, float] | None = None) -> TileSchedule:
+def lower(problem: Problem, hier: Hierarchy, mapping: Mapping) -> TileSchedule:
     if len(hier.levels) != 2:
         raise ValueError("lowering needs a two-level hierarchy (memory -> buffer -> array)")
     tile = mapping.tile(1)
@@ -72,8 +69,7 @@ def lower(problem: Problem, hier: Hierarchy, mapping: Mapping,
             width = np.where(last_visit, op.bytes_per_element, op.partial)
             store[walk] += np.where(leaving, elements * width, 0)
         else:
-            fetched = 1.0 - (resident or {}).get(op.name, 0.0)
-            load[walk] += np.where(changed, elements * op.bytes_per_element * fetched, 0)
+            load[walk] += np.where(changed, elements * op.bytes_per_element, 0)
         offsets[op.name] = _offset(op, problem, coords, tile)
     roles = DATAFLOW_ROLES["ws"]   # GEMM view of a tile: m streams, n on columns, k reduces
     m = _product(problem, extents, roles[2], steps)

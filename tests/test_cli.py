@@ -123,7 +123,7 @@ def test_help_lists_subcommands_and_run_options(capsys):
 def test_run_text_summary_and_out_files(tmp_path, small, npu_path, gpt2_path):
     out = tmp_path / "results"
     proc = accsim_cli(tmp_path, "run", "npu", "small.yaml", "--out", "results",
-                      "--set", "components.sa.preload_overlap=false")
+                      "--set", "components.sa.pipelined_folds=false")
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     text = proc.stdout
@@ -159,7 +159,7 @@ def test_run_text_summary_and_out_files(tmp_path, small, npu_path, gpt2_path):
     assert meta["accsim_version"] == accsim.__version__
     inputs = {str(Path(k).resolve()): v for k, v in meta["inputs"].items()}
     assert inputs == {str(p.resolve()): sha256(p) for p in (npu_path, gpt2_path, small)}
-    assert meta["overrides"]["arch"] == ["components.sa.preload_overlap=false"]
+    assert meta["overrides"]["arch"] == ["components.sa.pipelined_folds=false"]
     assert meta["overrides"]["workload"] == []
     assert "shortcuts" in meta
 

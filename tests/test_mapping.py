@@ -15,10 +15,10 @@ from accsim.mapping.search import tile_candidates
 pytestmark = pytest.mark.unit
 
 
-def _two_level(units=1, capacity=None, rows=8, cols=8, dataflow="ws", slots=2, preload=False):
+def _two_level(units=1, capacity=None, rows=8, cols=8, dataflow="ws", slots=2, preload=False, pipelined=False):
     return Hierarchy((Level("dram", None, 16.0, read_pj_per_byte=30, write_pj_per_byte=30),
                       Level("spad", capacity, 64.0, slots=slots, read_pj_per_byte=2, write_pj_per_byte=2)),
-                     Compute("systolic", rows, cols, dataflow, units, preload, mac_pj=1.0))
+                     Compute("systolic", rows, cols, dataflow, units, preload, pipelined, mac_pj=1.0))
 
 
 def _random_mapping(rng, problem, units):
@@ -53,17 +53,17 @@ def test_analytical_traffic_equals_the_lowered_schedule(seed):
 
 
 @pytest.mark.parametrize("dataflow", ["ws", "os", "is"])
-@pytest.mark.parametrize("preload", [False, True])
-def test_analytical_compute_equals_the_systolic_kernel_on_every_tile(dataflow, preload):
+@pytest.mark.parametrize("overlap", [0, 1, 2])
+def test_analytical_compute_equals_the_systolic_kernel_on_every_tile(dataflow, overlap):
     rng = np.random.default_rng(7)
     for _ in range(40):
         hier = _two_level(1, rows=int(rng.integers(2, 9)), cols=int(rng.integers(2, 9)), dataflow=dataflow,
-                          preload=preload)
+                          preload=overlap >= 1, pipelined=overlap == 2)
         problem = _random_problem(rng)
         mapping = _random_mapping(rng, problem, 1)
         schedule = lower(problem, hier, mapping)
         cycles, _ = tile_cycles(DATAFLOW_CODE[dataflow], hier.compute.rows, hier.compute.cols,
-                                schedule.m, schedule.n, schedule.k, preload)
+                                schedule.m, schedule.n, schedule.k, hier.compute.overlap)
         assert evaluate_mapping(problem, hier, mapping).compute_cycles[0] == cycles.sum()
 
 

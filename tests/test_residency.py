@@ -36,9 +36,18 @@ def test_nothing_is_resident_without_sub_batches_or_without_a_pool():
     assert with_residency(ops, lambda op: 0) == (ops, None)
 
 
-def test_memory_reads_drop_by_exactly_the_weight_bytes_not_reloaded():
-    pooled = accsim.run("neupims", "gpt2", overrides=SMALL)
-    plain = accsim.run("neupims", "gpt2", overrides=SMALL + ["arch.components.spad.weight_pool=0"])
+def test_memory_reads_drop_by_exactly_the_weight_bytes_not_reloaded(tmp_path):
+    # the same pinned mapping for every GEMM (M innermost: each weight tile is loaded once), so that
+    # only the resident weights change the traffic
+    rules = tmp_path / "rules.yaml"
+    pinned = "    tile: {M: 4, N: 128, K: 128}\n    order: [N, K, M]\n    split: N\n"
+    rules.write_text("schema_version: 1\nrules:\n"
+                     + "".join(f"  - ops: '{pattern}'\n{pinned}" for pattern in ("*.qkv", "*.proj", "*.ffn_*", "*.lm_head")))
+    pooled = accsim.run("neupims", "gpt2", overrides=SMALL, mapping=str(rules))
+    # without the pool, with the same room for tiles (16 MiB less the 12 MiB pool)
+    plain = accsim.run("neupims", "gpt2", overrides=SMALL + ["arch.components.spad.weight_pool=0",
+                                                            "arch.components.spad.capacity=4MiB"],
+                       mapping=str(rules))
     saved = pooled.summary["metadata"]["weight_residency"]["weight_bytes_not_reloaded"]
     assert plain.summary["metadata"]["weight_residency"] is None and saved > 0
     read = {name: run.summary["memory_levels"]["hbm"]["bytes_read"] for name, run in

@@ -62,3 +62,24 @@ def test_preload_overlap_hides_all_but_the_first_fill():
     overlapped, _ = gemm_cycles(0, 32, 32, 256, 256, 256, True)
     assert base - overlapped == (folds - 1) * 32
     assert gemm_cycles(1, 32, 32, 256, 256, 256, True) == gemm_cycles(1, 32, 32, 256, 256, 256, False)
+
+
+@pytest.mark.unit
+def test_pipelined_folds_overlap_skew_and_drain_with_the_next_stream():
+    rows = cols = 128
+    # decode-sized tile: 8 folds of a 128-row stream on a 128x128 array
+    pipelined, folds = gemm_cycles(0, rows, cols, 128, 256, 512, 2)
+    assert folds == 8 and pipelined == rows + folds * 128 + rows + cols - 2
+    # the NeuPIMs/ONNXim instruction pipeline: each new-weight instruction starts R cycles after
+    # the previous one and takes R + C - 2 + size cycles; the last ends at (folds - 1) R + R + C - 2 + size,
+    # plus the first block's fill
+    assert pipelined == rows + (folds - 1) * rows + rows + cols - 2 + 128
+    # a stream shorter than the array still holds it for R cycles (the next block shifts in)
+    short, _ = gemm_cycles(0, rows, cols, 16, 256, 512, 2)
+    assert short == pipelined
+    # a long stream: folds back to back, the latency paid once
+    long, _ = gemm_cycles(0, rows, cols, 1000, 256, 512, 2)
+    assert long == rows + folds * 1000 + rows + cols - 2
+    # never slower than preload overlap alone; os ignores the mode
+    assert long <= gemm_cycles(0, rows, cols, 1000, 256, 512, 1)[0]
+    assert gemm_cycles(1, 32, 32, 256, 256, 256, 2) == gemm_cycles(1, 32, 32, 256, 256, 256, 0)

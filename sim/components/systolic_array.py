@@ -36,6 +36,10 @@ class SystolicArray(Component):
         "preload_overlap": opt("bool", False,
                                "double-buffered stationary registers: the next fold's fill "
                                "overlaps the current stream (off = SCALE-Sim reference timing)"),
+        "pipelined_folds": opt("bool", False,
+                               "with preload_overlap: the next fold streams in as soon as the current "
+                               "fold's last row has entered (skew and drain overlap it); a fold costs "
+                               "max(stream, rows), a tile one fill + rows + cols - 2"),
         "scratchpad": req("str", "name of the scratchpad component (one instance per array)"),
         "dma": req("str", "name of the DMA component that feeds the scratchpads"),
         "clock": CLOCK_FIELD,
@@ -44,6 +48,9 @@ class SystolicArray(Component):
 
     @classmethod
     def cross_check(cls, name, params, peers, checker: Checker, node) -> None:
+        if params["pipelined_folds"] and not params["preload_overlap"]:
+            checker.add(node.location("pipelined_folds"), f"components.{name}.pipelined_folds",
+                        "needs preload_overlap: true (the next fold's block must shift in while one streams)")
         spad = peers[params["scratchpad"]][1]
         operand = BYTES_PER_ELEMENT[params["precision"]]
         acc = BYTES_PER_ELEMENT[params["accumulator"]]
@@ -82,7 +89,7 @@ class SystolicArray(Component):
                        read_pj_per_byte=self._price(spad, "read_bytes", SRAM_PJ_PER_BYTE),
                        write_pj_per_byte=self._price(spad, "write_bytes", SRAM_PJ_PER_BYTE))),
                 Compute("systolic", rows, cols, self.params["dataflow"], self.count,
-                        self.params["preload_overlap"],
+                        self.params["preload_overlap"], self.params["pipelined_folds"],
                         mac_pj=self._price(self, f"mac_{self.params['precision']}", MAC_PJ)))
         return self._hierarchy
 
@@ -107,12 +114,17 @@ class SystolicArray(Component):
 
     def plan(self, op, system, top_k: int = 1) -> list:
         """(problem, search result) for every distinct GEMM shape of the op, under the
-        system's mapping rules (accsim.mapping_rules) when it has any."""
+        system's mapping rules (accsim.mapping_rules) when it has any. Weights already
+        in the weight pool (op.b_resident, accsim.residency) are neither loaded nor
+        buffered: the problem's B carries only the share still to fetch."""
+        return self._plan(op, system, op.b_bytes * (1.0 - op.b_resident), top_k)
+
+    def _plan(self, op, system, b_bytes: float, top_k: int = 1) -> list:
         from ..mapping import op_problems
         from ..mapping_rules import plan_problems
 
         partial = BYTES_PER_ELEMENT[self.params["accumulator"]]    # partial sums leave at accumulator width
-        problems = op_problems(op.gemms, op.a_bytes, op.b_bytes, op.c_bytes, partial)
+        problems = op_problems(op.gemms, op.a_bytes, b_bytes, op.c_bytes, partial)
         return plan_problems(op.name, problems, self.hierarchy(), system.mapping_rules, top_k)
 
     @property
@@ -125,12 +137,11 @@ class SystolicArray(Component):
 
         hier = self.hierarchy()
         plans = self.plan(op, system)
-        resident = {"B": op.b_resident} if op.b_resident else None
-        schedule = concat_schedules([lower(problem, hier, result.best.mapping, resident)
-                                     for problem, result in plans], self.count)
+        schedule = concat_schedules([lower(problem, hier, result.best.mapping) for problem, result in plans],
+                                    self.count)
         rows, cols = self.params["rows"], self.params["cols"]
         cycles, _ = tile_cycles(DATAFLOW_CODE[self.params["dataflow"]], rows, cols,
-                                schedule.m, schedule.n, schedule.k, self.params["preload_overlap"])
+                                schedule.m, schedule.n, schedule.k, hier.compute.overlap)
         ticks = self.clock.ticks_array(cycles)
         cost = run_schedule(schedule.unit, schedule.load_bytes, ticks, schedule.store_bytes,
                             self.count, self.scratchpad.slots, self.dma, self.name, self.scratchpad.name,
@@ -142,18 +153,23 @@ class SystolicArray(Component):
         cost.detail["mapping"] = [r.best.mapping for _, r in plans]
         cost.detail["tile"] = [tuple(dict(r.best.mapping.tiles[0]).get(d, 1) for d in "MNK") for _, r in plans[:1]]
         cost.detail["buffer_peak_bytes"] = max(dict(r.best.footprint_bytes)[self.scratchpad.name] for _, r in plans)
-        self._count_events(cost, plans, hier)
+        self._count_events(cost, plans, hier, op)
         return cost
 
-    def _count_events(self, cost: OpCost, plans, hier) -> None:
+    def _count_events(self, cost: OpCost, plans, hier, op) -> None:
         """MACs, and the scratchpad traffic of the chosen mappings (DMA fills and
-        drains, operand passes into the array): the mapper's access counts."""
-        from ..mapping import evaluate_mapping
+        drains, operand passes into the array): the mapper's access counts. Resident
+        weights are not filled again but still pass into the array: reads count them."""
+        from ..mapping import evaluate_mapping, op_problems
 
         spad = self.scratchpad.name
         cost.events[(self.name, f"mac_{self.params['precision']}")] = float(cost.macs)
-        for problem, result in plans:
-            traffic = evaluate_mapping(problem, hier, result.best.mapping).traffic_bytes[spad]
-            for label, nbytes in traffic.items():
-                event = "read_bytes" if label.endswith("read") else "write_bytes"
-                cost.events[(spad, event)] = cost.events.get((spad, event), 0.0) + float(nbytes[0])
+        partial = BYTES_PER_ELEMENT[self.params["accumulator"]]
+        whole = (op_problems(op.gemms, op.a_bytes, op.b_bytes, op.c_bytes, partial) if op.b_resident
+                 else [problem for problem, _ in plans])
+        for (problem, result), full in zip(plans, whole):
+            fetched = evaluate_mapping(problem, hier, result.best.mapping).traffic_bytes[spad]
+            passed = fetched if full is problem else evaluate_mapping(full, hier, result.best.mapping).traffic_bytes[spad]
+            for event, traffic in (("write_bytes", fetched), ("read_bytes", passed)):
+                nbytes = sum(float(v[0]) for label, v in traffic.items() if label.endswith("read") == (event == "read_bytes"))
+                cost.events[(spad, event)] = cost.events.get((spad, event), 0.0) + nbytes

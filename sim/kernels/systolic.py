@@ -21,9 +21,24 @@ and folds do not overlap:
 SCALE-Sim reports gemm - 1: its report gives the 0-based index of the last busy
 cycle rather than the number of cycles. The golden test
 (tests/test_systolic_golden.py) checks this relation on 48 shapes.
-`preload_overlap` = 1 models double-buffered stationary registers: the next
-fold's block is shifted in while the current fold computes, so only the first
-fold pays its load.
+The `overlap` argument selects how folds of one tile overlap:
+
+    0  reference timing above;
+    1  preload overlap: double-buffered stationary registers take the next
+       fold's block while the current fold computes, so only the first fold
+       pays its load;
+    2  pipelined folds (needs the double buffer): the next fold streams in as
+       soon as the current fold's last row has entered, so a fold's skew and
+       drain overlap the next fold's stream. A fold then occupies the array
+       for max(T, R) cycles (its stream, or the shift-in of the next block),
+       and the tile pays one fill and one skew + drain:
+           tile = R + folds x max(T, R) + R + C - 2
+       The public NeuPIMs core (built on ONNXim) times its weight-stationary
+       instructions this way: an instruction with new weights starts R cycles
+       after the previous one, one on the same weights `size` cycles after it,
+       and each takes R + C - 2 + size cycles from its start.
+
+Output stationary ignores `overlap` (no stationary block to shift in).
 """
 from __future__ import annotations
 
@@ -57,13 +72,15 @@ def fold_cycles(dataflow, rows, cols, stream):
 
 
 @njit(cache=True)
-def gemm_cycles(dataflow, rows, cols, m, n, k, preload_overlap):
-    """Compute cycles and folds of one GEMM on one array."""
+def gemm_cycles(dataflow, rows, cols, m, n, k, overlap):
+    """Compute cycles and folds of one GEMM on one array (`overlap`: module docstring)."""
     on_rows, on_cols, stream = fold_geometry(dataflow, rows, cols, m, n, k)
     folds = _ceil_div(on_rows, rows) * _ceil_div(on_cols, cols)
+    if overlap >= 2 and dataflow != 1:
+        return rows + folds * max(stream, rows) + rows + cols - 2, folds
     per_fold = fold_cycles(dataflow, rows, cols, stream)
     cycles = folds * per_fold
-    if preload_overlap and dataflow != 1 and folds > 1:
+    if overlap and dataflow != 1 and folds > 1:
         # Shadow registers take the next fold's stationary block while the current fold
         # streams and drains (stream + rows + cols - 2 >= rows cycles), so only the
         # first fold pays its fill.
@@ -72,11 +89,11 @@ def gemm_cycles(dataflow, rows, cols, m, n, k, preload_overlap):
 
 
 @njit(cache=True)
-def tile_cycles(dataflow, rows, cols, m, n, k, preload_overlap):
+def tile_cycles(dataflow, rows, cols, m, n, k, overlap):
     """Vectorised gemm_cycles over arrays of tile shapes; also returns folds."""
     count = m.shape[0]
     cycles = np.empty(count, np.int64)
     folds = np.empty(count, np.int64)
     for i in range(count):
-        cycles[i], folds[i] = gemm_cycles(dataflow, rows, cols, m[i], n[i], k[i], preload_overlap)
+        cycles[i], folds[i] = gemm_cycles(dataflow, rows, cols, m[i], n[i], k[i], overlap)
     return cycles, folds

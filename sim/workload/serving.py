@@ -92,16 +92,21 @@ def schedule(prompts, generate, batch_size: int, scheduling: str = "static",
 
 
 def split(slots: tuple[Slot, ...], parts: int) -> list[tuple[Slot, ...]]:
-    """Contiguous, near-equal parts by position in the active list (the first parts get
-    the extra request); empty parts are dropped."""
-    size, extra = divmod(len(slots), parts)
-    out, start = [], 0
-    for part in range(parts):
-        end = start + size + (1 if part < extra else 0)
-        if end > start:
-            out.append(slots[start:end])
-        start = end
-    return out
+    """Sub-batches with near-equal request counts (at most ceil(n / parts) each) and
+    attention loads: longest context first onto the part with the least context so
+    far among those with room, as NeuPIMs halves each PIM channel's requests so that
+    both sub-batches' attention takes about as long. Each part keeps the active
+    list's order; empty parts are dropped."""
+    room = -(-len(slots) // parts)
+    load, count = [0] * parts, [0] * parts
+    owner = [0] * len(slots)
+    for index in sorted(range(len(slots)), key=lambda i: -slots[i].context):
+        part = min((p for p in range(parts) if count[p] < room), key=lambda p: load[p])
+        owner[index] = part
+        load[part] += slots[index].context
+        count[part] += 1
+    out = [tuple(s for s, o in zip(slots, owner) if o == part) for part in range(parts)]
+    return [part for part in out if part]
 
 
 def peak_reserved_tokens(prompts, generate, iterations: list[Iteration]) -> int:

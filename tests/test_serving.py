@@ -296,3 +296,23 @@ def test_continuous_run_with_sub_batches_through_the_api(tmp_path):
         expected = {1, 2} if len(it.slots) > 1 else {1}
         assert {n for n in (1, 2) if any(f".sb{n}." in name for name in names)} == expected
     assert result.summary["total"]["seconds"] > 0
+
+
+def test_sub_batches_get_equal_counts_and_balanced_attention_loads():
+    from accsim.workload.serving import Slot, split
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        contexts = rng.lognormal(5, 1, int(rng.integers(2, 300))).astype(int) + 1
+        slots = tuple(Slot(i, 1, int(c), False) for i, c in enumerate(contexts))
+        parts = split(slots, 2)
+        sizes = [len(p) for p in parts]
+        loads = [sum(s.context for s in p) for p in parts]
+        assert sum(sizes) == len(slots) and max(sizes) - min(sizes) <= 1
+        assert abs(loads[0] - loads[1]) <= contexts.max()           # greedy bound: one request's load
+        for part in parts:                                            # each part keeps the active order
+            assert [s.request for s in part] == sorted(s.request for s in part)
+    # oldest (longest) requests first in the active list: halves by position would differ by ~half the load
+    slots = tuple(Slot(i, 1, 300 - i, False) for i in range(300))
+    loads = [sum(s.context for s in part) for part in split(slots, 2)]
+    assert abs(loads[0] - loads[1]) <= 300

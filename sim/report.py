@@ -48,6 +48,10 @@ def format_summary(summary: dict) -> str:
     for name, level in summary["memory_levels"].items():
         lines.append(f"    {name:<12} {_si(level['bytes_read'], 'B'):>14} {_si(level['bytes_written'], 'B'):>14}")
     lines += _energy_lines(summary)
+    residency = summary["metadata"].get("weight_residency")
+    if residency:
+        lines.append(f"  weights kept on chip between sub-batches: {residency['ops']} GEMMs, "
+                     f"{_si(residency['weight_bytes_not_reloaded'], 'B')} not loaded again")
     shortcuts = summary["metadata"]["shortcuts"]
     if shortcuts:
         lines.append("  shortcuts taken (turn off with --exact): " + ", ".join(shortcuts))

@@ -71,8 +71,9 @@ class DramRun:
 
 def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cycle, address, is_write,
                       frontend: str = "unlimited", trace_commands: int = 0,
-                      cycle_limit: int = 1 << 60) -> DramRun:
+                      cycle_limit: int = 1 << 60, compiled=None) -> DramRun:
     """Requests (arrival cycle, byte address, read/write) in arrival order -> DramRun.
+    `compiled`: compile_dram(preset, controller), when the caller keeps it between runs.
 
     `inorder` hands the controller at most one request per cycle in order and
     stalls when the target queue is full (DRAMsim3's trace front end);
@@ -85,7 +86,7 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
         arrive, address, is_write = arrive[order], np.asarray(address)[order], np.asarray(is_write)[order]
     addr = np.ascontiguousarray(address, np.int64)
     writes = np.ascontiguousarray(is_write, np.bool_)
-    compiled = compile_dram(preset, controller)
+    compiled = compiled or compile_dram(preset, controller)
     trace = np.zeros((trace_commands, 4), np.int64)
     done, stats, last = kernel.simulate_dram(arrive, addr, writes, compiled.org, compiled.rules, compiled.scalars,
                                              compiled.mapping, frontend == "unlimited", np.int64(cycle_limit),

@@ -117,15 +117,16 @@ class SystolicArray(Component):
         system's mapping rules (accsim.mapping_rules) when it has any. Weights already
         in the weight pool (op.b_resident, accsim.residency) are neither loaded nor
         buffered: the problem's B carries only the share still to fetch."""
-        return self._plan(op, system, op.b_bytes * (1.0 - op.b_resident), top_k)
-
-    def _plan(self, op, system, b_bytes: float, top_k: int = 1) -> list:
-        from ..mapping import op_problems
         from ..mapping_rules import plan_problems
 
-        partial = BYTES_PER_ELEMENT[self.params["accumulator"]]    # partial sums leave at accumulator width
-        problems = op_problems(op.gemms, op.a_bytes, b_bytes, op.c_bytes, partial)
+        problems = self._problems(op, op.b_bytes * (1.0 - op.b_resident))
         return plan_problems(op.name, problems, self.hierarchy(), system.mapping_rules, top_k)
+
+    def _problems(self, op, b_bytes: float) -> list:
+        from ..mapping import op_problems
+
+        partial = BYTES_PER_ELEMENT[self.params["accumulator"]]    # partial sums leave at accumulator width
+        return op_problems(op.gemms, op.a_bytes, b_bytes, op.c_bytes, partial)
 
     @property
     def weight_pool_bytes(self) -> int:
@@ -160,13 +161,11 @@ class SystolicArray(Component):
         """MACs, and the scratchpad traffic of the chosen mappings (DMA fills and
         drains, operand passes into the array): the mapper's access counts. Resident
         weights are not filled again but still pass into the array: reads count them."""
-        from ..mapping import evaluate_mapping, op_problems
+        from ..mapping import evaluate_mapping
 
         spad = self.scratchpad.name
         cost.events[(self.name, f"mac_{self.params['precision']}")] = float(cost.macs)
-        partial = BYTES_PER_ELEMENT[self.params["accumulator"]]
-        whole = (op_problems(op.gemms, op.a_bytes, op.b_bytes, op.c_bytes, partial) if op.b_resident
-                 else [problem for problem, _ in plans])
+        whole = self._problems(op, op.b_bytes) if op.b_resident else [problem for problem, _ in plans]
         for (problem, result), full in zip(plans, whole):
             fetched = evaluate_mapping(problem, hier, result.best.mapping).traffic_bytes[spad]
             passed = fetched if full is problem else evaluate_mapping(full, hier, result.best.mapping).traffic_bytes[spad]

@@ -22,12 +22,48 @@ constraint records name (bank, bank group, rank, channel, other ranks). When
 no command can issue anywhere, time jumps to the earliest cycle at which one
 could. Cycles are cycles of the DRAM clock tCK.
 
+How a step finds its command without looking at every queued request (the
+results are those of a controller that re-examines every request every cycle):
+
+- each queue keeps, per bank, a list of its requests in arrival order (a
+  sequence number is the age), and the bank's oldest row hit and oldest
+  request for another row. All hits of a bank wait for the same column
+  timing, and that oldest other request speaks for the bank's ACT or PRE, so
+  steps 3 and 4 visit banks (step 3 only the banks with hits) and take the
+  smallest sequence number among those that may issue;
+- the part of each bank's ACT / PRE cycle that its bank and bank group set is
+  kept (`prep`, with the minimum per bank group); the rank, channel and tFAW
+  part is added when needed. A command changes only its bank group's parts,
+  an arrival only its bank's;
+- C_BOUND: no ACT / PRE may issue on the channel before this cycle. It is
+  recomputed after an ACT / PRE; after a column command only its bank's
+  cycle is merged in (the allowed cycles of the other banks only rise). An
+  arrival merges in the cycle of the ACT / PRE it adds, or sets the bound to
+  now when it may change which queue is served; otherwise arrivals only take
+  candidates away (hits that hold a PRE, conflicts that reach the hit cap).
+  It holds for the queue served and the refresh-blocked bank when it was set;
+- C_HITWAKE (no hit is looked at before this cycle) is kept with its exact
+  meaning, because it is observable: a hit left out while refresh blocked its
+  rank stays unseen after another rank falls due until the next look. So the
+  hits are looked at on the same cycles as in a controller that visits the
+  channel on every arrival and the cycle after every command: a hit arrival
+  wakes the channel, C_HITWAKE is a wake-up time, and the look of the cycle
+  after a command is taken right away, as of that cycle, when one rank (or no
+  refresh) makes C_HITWAKE's value unobservable;
+- after a command the channel sleeps until the next cycle something may
+  happen (bound, C_HITWAKE, refresh) unless the write drain flag may change
+  or the served queue switch then: the drain flag depends on the cycles at
+  which it is evaluated;
+- a served request is unlinked from its bank's list; slots are reused.
+
 Clarity-for-speed trade: state is packed into a few arrays (field indices in
-the B_*, R_*, E_*, C_*, Q_* and STAT_* constants), queue entries carry copies
-of their request's fields so the scheduler's scans stay in cache, the counts
-of queued requests that want or conflict with each open row are kept up to
-date instead of recounted per cycle, and the per-channel step is written in
-place inside the main loop.
+the B_*, R_*, E_*, L_*, P_*, C_*, Q_* and STAT_* constants), queue entries
+carry copies of their request's fields, the counts of queued requests that
+want or conflict with each open row are kept up to date instead of recounted,
+the per-channel step is written in place inside the main loop (helpers are
+closures: Numba inlines them without reference counting the arrays they use,
+which module-level functions taking the arrays as arguments would cost), and
+the scans avoid branches whose outcome is data dependent.
 """
 from __future__ import annotations
 
@@ -47,17 +83,32 @@ STAT_HIT, STAT_MISS, STAT_CONFLICT, STAT_RQ_OCC, STAT_WQ_OCC, STAT_ACTIVE, STAT_
 STAT_BUS = 17
 # request fields (rows of the req array)
 Q_ROW, Q_RANK, Q_BG, Q_BANK, Q_WRITE, Q_DONE, Q_CHAN = range(7)
-# queue entry fields (copied in at enqueue, so the scheduler's scans stay in cache)
-E_IDX, E_ROW, E_RANK, E_BG, E_BANK, E_STATE = range(6)
-NE = 6
+# queue entry fields (copied in at enqueue); E_SEQ orders entries by age, E_NEXT / E_PREV
+# link the entries of one bank and queue, oldest first
+E_IDX, E_ROW, E_RANK, E_BG, E_BANK, E_STATE, E_SEQ, E_NEXT, E_PREV = range(9)
+NE = 9
+# per channel, queue and bank: first and last entry of its list, its oldest row hit and its
+# oldest entry for another row (or for any row while the bank is closed); -1 when none
+L_HEAD, L_TAIL, L_HIT, L_OTHER = range(4)
 # bank fields, rank fields
 # B_WANTED / B_CONFLICT count requests of both queues, *_W those of the write queue alone
-B_ROW, B_STREAK, B_WANTED, B_CONFLICT, B_SEEN, B_WANTED_W, B_CONFLICT_W = range(7)
+B_ROW, B_STREAK, B_WANTED, B_CONFLICT, B_WANTED_W, B_CONFLICT_W = range(6)
 R_OPEN, R_FAW, R_FAWPOS, R_DUE, R_NEXTBANK, R_CHANGE = 0, 1, 5, 6, 7, 8
 # channel fields
-# C_HITS_*: queued row hits per queue; C_HITWAKE_*: no hit of that queue can issue before this cycle
-# (a lower bound kept from the last scan; reset to 0 whenever hits are added)
-C_RQLEN, C_WQLEN, C_DRAIN, C_HITS_R, C_HITS_W, C_HITWAKE_R, C_HITWAKE_W = range(7)
+# C_HITS_*: queued row hits per queue; C_HITWAKE_*: no hit of that queue is looked at before this
+# cycle (set by each look at the hits that issues none; reset to 0 whenever hits are added or one
+# issues). A hit that was blocked by refresh during that look stays unseen until the next one.
+# C_SERVED, C_BLOCKED_R/B: queue served and refresh-blocked rank and bank when C_BOUND was set;
+# C_BOUND: no ACT or PRE of that queue may issue before this cycle (module docstring). C_SEQ: age of
+# the next entry; C_FREE_*: first free entry slot per queue (free slots are linked by E_NEXT);
+# C_NHIT_*: number of banks with a hit per queue (listed in `hit_banks`).
+(C_RQLEN, C_WQLEN, C_DRAIN, C_HITS_R, C_HITS_W, C_HITWAKE_R, C_HITWAKE_W, C_SERVED, C_BOUND, C_BLOCKED_R,
+ C_BLOCKED_B, C_SEQ, C_FREE_R, C_FREE_W, C_PREP_W, C_NHIT_R, C_NHIT_W) = range(17)
+NC = 17
+# per channel and bank, for queue C_PREP_W (-1: none): the earliest cycle the bank and its bank
+# group allow the ACT or PRE its oldest request for another row asks for (NEVER when there is
+# none or the PRE is held), 1 for a PRE (0: ACT) and that request's age
+P_TIME, P_PRE, P_SEQ = range(3)
 
 
 @njit(cache=True)
@@ -79,91 +130,7 @@ def decode_addresses(addr, mapping, org, xor_hash, bank_bits):
     return fields
 
 
-@njit(cache=True, inline="always")
-def _issue(ok, c, b, g, r, chan_slot, rank0, ranks, cmd, now, rules, rule_start, stats, trace):
-    """Record `cmd` at `now` and raise the earliest-allowed cycles it constrains.
-    Slots: b bank, g bank group, r rank, chan_slot channel; ranks start at rank0.
-    The first len(trace) commands are logged as (cycle, command, channel, bank)."""
-    stats[cmd] += 1
-    logged = stats[STAT_TRACED]
-    if logged < trace.shape[0]:
-        trace[logged, 0] = now
-        trace[logged, 1] = cmd
-        trace[logged, 2] = c
-        trace[logged, 3] = b
-        stats[STAT_TRACED] = logged + 1
-    for k in range(rule_start[cmd], rule_start[cmd + 1]):
-        after, scope, t = rules[k, 1], rules[k, 2], now + rules[k, 3]
-        if scope == S_BANK:
-            slot = b
-        elif scope == S_BG:
-            slot = g
-        elif scope == S_RANK:
-            slot = r
-        elif scope == S_CHANNEL:
-            slot = chan_slot
-        else:
-            for other in range(rank0, rank0 + ranks):
-                if other != r and ok[c, other, after] < t:
-                    ok[c, other, after] = t
-            continue
-        if ok[c, slot, after] < t:
-            ok[c, slot, after] = t
-
-
-@njit(cache=True, inline="always")
-def _set_open(bank_st, rank_st, stats, queues, chan_st, c, bank, rank, new_row, now):
-    """Open (new_row >= 0) or close a bank, keeping the rank's active-time integral
-    and the bank's counts of queued requests that want / conflict with its open row."""
-    if (bank_st[c, bank, B_ROW] >= 0) != (new_row >= 0):
-        if rank_st[c, rank, R_OPEN] > 0:
-            stats[STAT_ACTIVE] += now - rank_st[c, rank, R_CHANGE]
-        rank_st[c, rank, R_CHANGE] = now
-        rank_st[c, rank, R_OPEN] += 1 if new_row >= 0 else -1
-    bank_st[c, bank, B_ROW] = new_row
-    chan_st[c, C_HITS_R] -= bank_st[c, bank, B_WANTED] - bank_st[c, bank, B_WANTED_W]
-    chan_st[c, C_HITS_W] -= bank_st[c, bank, B_WANTED_W]
-    bank_st[c, bank, B_WANTED] = 0
-    bank_st[c, bank, B_WANTED_W] = 0
-    bank_st[c, bank, B_CONFLICT] = 0
-    bank_st[c, bank, B_CONFLICT_W] = 0
-    if new_row >= 0:
-        chan_st[c, C_HITWAKE_R] = 0
-        chan_st[c, C_HITWAKE_W] = 0
-        for q in range(2):
-            for k in range(chan_st[c, q]):
-                if queues[c, q, k, E_BANK] == bank:
-                    if queues[c, q, k, E_ROW] == new_row:
-                        bank_st[c, bank, B_WANTED] += 1
-                        bank_st[c, bank, B_WANTED_W] += q
-                        chan_st[c, C_HITS_R + q] += 1
-                    else:
-                        bank_st[c, bank, B_CONFLICT] += 1
-                        bank_st[c, bank, B_CONFLICT_W] += q
-
-
-@njit(cache=True, inline="always")
-def _enqueue(queues, chan_st, req, bank_st, c, w, i):
-    b, row = req[Q_BANK, i], req[Q_ROW, i]
-    if bank_st[c, b, B_ROW] == row:
-        bank_st[c, b, B_WANTED] += 1
-        bank_st[c, b, B_WANTED_W] += w
-        chan_st[c, C_HITS_R + w] += 1
-        chan_st[c, C_HITWAKE_R + w] = 0
-    elif bank_st[c, b, B_ROW] >= 0:
-        bank_st[c, b, B_CONFLICT] += 1
-        bank_st[c, b, B_CONFLICT_W] += w
-    k = chan_st[c, w]
-    queues[c, w, k, E_IDX] = i
-    queues[c, w, k, E_ROW] = req[Q_ROW, i]
-    queues[c, w, k, E_RANK] = req[Q_RANK, i]
-    queues[c, w, k, E_BG] = req[Q_BG, i]
-    queues[c, w, k, E_BANK] = req[Q_BANK, i]
-    queues[c, w, k, E_STATE] = 0
-    chan_st[c, w] = k + 1
-
-
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimited, cycle_limit, trace):
     """Run all requests to completion (or to cycle_limit).
 
@@ -174,7 +141,8 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     """
     n = arrive.shape[0]
     channels, ranks, bgs, bpg = org[0], org[1], org[2], org[3]
-    banks = ranks * bgs * bpg
+    rank_banks = bgs * bpg
+    banks = ranks * rank_banks
     bg_total = ranks * bgs
     bg0, rank0, chan_slot = banks, banks + bg_total, banks + bg_total + ranks   # slots in `ok`
     fields = decode_addresses(addr, mapping, org, scalars[XOR], scalars[BANKBITS])
@@ -188,16 +156,15 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         req[Q_DONE, i] = -1
         req[Q_CHAN, i] = fields[4, i]
 
-    order = np.argsort(rules[:, 0], kind="mergesort")
-    rules = rules[order]
+    by_cmd = rules[np.argsort(rules[:, 0], kind="mergesort")]
     rule_start = np.zeros(NCMD + 1, np.int64)
-    for k in range(rules.shape[0]):
-        rule_start[rules[k, 0] + 1] += 1
+    for k in range(by_cmd.shape[0]):
+        rule_start[by_cmd[k, 0] + 1] += 1
     for cmd in range(NCMD):
         rule_start[cmd + 1] += rule_start[cmd]
 
     ok = np.zeros((channels, chan_slot + 1, NCMD), np.int64)
-    bank_st = np.zeros((channels, banks, 7), np.int64)
+    bank_st = np.zeros((channels, banks, 6), np.int64)
     bank_st[:, :, B_ROW] = -1
     rank_st = np.zeros((channels, ranks, 9), np.int64)
     rank_st[:, :, R_FAW:R_FAW + 4] = -1
@@ -208,40 +175,201 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             # refreshes staggered over channels and ranks, as DRAMsim3's staggered policy
             rank_st[c, r, R_DUE] = interval * (r * channels + c + 1) // (ranks * channels) if mode > 0 else NEVER
     cap = max(scalars[RQ], scalars[WQ])
-    queues = np.full((channels, 2, cap, NE), -1, np.int64)
+    ent = np.full((channels, 2, cap, NE), -1, np.int64)
+    lists = np.full((channels, 2, banks, 4), -1, np.int64)
+    prep = np.zeros((channels, banks, 3), np.int64)
+    group_first = np.zeros((channels, bg_total, 2), np.int64)   # per bank group: earliest P_TIME of ACTs, PREs
+    hit_banks = np.zeros((channels, 2, 2, banks), np.int64)   # [c, q, 0, k]: k-th bank with a hit; [c, q, 1, b]: its k
+    chan_st = np.zeros((channels, NC), np.int64)
+    for c in range(channels):
+        for q in range(2):
+            for k in range(cap - 1):
+                ent[c, q, k, E_NEXT] = k + 1       # free slots are linked through E_NEXT
+        chan_st[c, C_BLOCKED_R] = -1
+        chan_st[c, C_BLOCKED_B] = -1
+        chan_st[c, C_PREP_W] = -1
     chan_wake = np.zeros(channels, np.int64)  # a channel sleeps until this cycle unless something arrives
     qcap = np.array([scalars[RQ], scalars[WQ]], np.int64)
-    chan_st = np.zeros((channels, 7), np.int64)
     stats = np.zeros(STAT_BUS + channels, np.int64)
+    hit_cap, tfaw = scalars[HITCAP], scalars[TFAW]
+    bank_group = np.empty(banks, np.int64)       # slots in `ok` of each bank's group and rank
+    bank_rank = np.empty(banks, np.int64)
+    for b in range(banks):
+        bank_group[b] = bg0 + b // bpg
+        bank_rank[b] = rank0 + b // rank_banks
+    # looking at the hits a cycle early changes C_HITWAKE's value (never whether a hit issues); that
+    # value matters only when refresh unblocks a rank without a command (a lower rank falls due)
+    look_ahead = ranks == 1 or mode == 0
 
-    by_channel = np.argsort(req[Q_CHAN], kind="mergesort")
+    # Two small helpers as closures (Numba inlines them; passing the state arrays as arguments
+    # of module-level functions would cost reference counting on every call).
+    def column(c, w, b):
+        """Column command for bank b's hits in queue w, and its earliest cycle (NEVER while the hit
+        cap yields to a waiting conflict of that queue)."""
+        cmd = WR if w else RD
+        if scalars[CLOSED] and bank_st[c, b, B_WANTED] <= 1:
+            cmd = WRA if w else RDA
+        t = max(max(ok[c, b, cmd], ok[c, bank_group[b], cmd]), max(ok[c, bank_rank[b], cmd], ok[c, chan_slot, cmd]))
+        conflicts = bank_st[c, b, B_CONFLICT_W] if w else bank_st[c, b, B_CONFLICT] - bank_st[c, b, B_CONFLICT_W]
+        return cmd, NEVER if bank_st[c, b, B_STREAK] >= hit_cap and conflicts > 0 else t
+
+    def rank_allows(c, r, cmd):
+        """Earliest cycle rank r (tFAW included) and the channel allow an ACT or a PRE."""
+        t = max(ok[c, rank0 + r, cmd], ok[c, chan_slot, cmd])
+        oldest = rank_st[c, r, R_FAW + rank_st[c, r, R_FAWPOS]]
+        return max(t, oldest + tfaw) if cmd == ACT and oldest >= 0 else t
+
+    def cache_group(c, w, gi):
+        """Recompute the `prep` entries of bank group gi's banks for queue w, and the group's
+        earliest local ACT and PRE cycles (`group_first`)."""
+        g = bg0 + gi
+        first_act, first_pre = NEVER, NEVER
+        for b in range(gi * bpg, (gi + 1) * bpg):
+            # (mostly without branches: their outcome is data dependent)
+            e = lists[c, w, b, L_OTHER]
+            is_pre = bank_st[c, b, B_ROW] >= 0
+            cmd = PRE if is_pre else ACT
+            wanted = bank_st[c, b, B_WANTED_W] if w else bank_st[c, b, B_WANTED] - bank_st[c, b, B_WANTED_W]
+            # keep a row open while the queue being served still has hits for it (the
+            # other queue's hits do not hold it: they cannot issue during this phase)
+            held = is_pre & (wanted > 0) & (bank_st[c, b, B_STREAK] < hit_cap)
+            t = max(ok[c, b, cmd], ok[c, g, cmd])
+            t = NEVER if (e < 0) | held else t
+            prep[c, b, P_TIME] = t
+            prep[c, b, P_PRE] = cmd - ACT
+            prep[c, b, P_SEQ] = ent[c, w, e, E_SEQ]         # (any value when e < 0: t is NEVER)
+            first_act = min(first_act, NEVER if is_pre else t)
+            first_pre = min(first_pre, t if is_pre else NEVER)
+        group_first[c, gi, 0] = first_act
+        group_first[c, gi, 1] = first_pre
+
+    def earliest_prepare(c, blocked_rank, blocked_bank):
+        """Earliest cycle any bank's ACT or PRE (queue C_PREP_W) may issue, the blocked ones aside."""
+        earliest = NEVER
+        blocked_group = bank_group[blocked_bank] - bg0 if blocked_bank >= 0 else -1
+        for r in range(ranks):
+            if r == blocked_rank and blocked_bank < 0:
+                continue
+            act, pre = rank_allows(c, r, ACT), rank_allows(c, r, PRE)
+            for gi in range(r * bgs, (r + 1) * bgs):
+                if gi == blocked_group:
+                    for b in range(gi * bpg, (gi + 1) * bpg):
+                        if b != blocked_bank:
+                            earliest = min(earliest, max(prep[c, b, P_TIME], pre if prep[c, b, P_PRE] else act))
+                else:
+                    earliest = min(earliest, min(max(group_first[c, gi, 0], act), max(group_first[c, gi, 1], pre)))
+        return earliest
+
+    def set_hit(c, q, b, e):
+        """Make e bank b's oldest hit in queue q (-1: none), keeping the list of banks with hits."""
+        k = chan_st[c, C_NHIT_R + q]
+        if lists[c, q, b, L_HIT] < 0 and e >= 0:
+            hit_banks[c, q, 0, k] = b
+            hit_banks[c, q, 1, b] = k
+            chan_st[c, C_NHIT_R + q] = k + 1
+        elif lists[c, q, b, L_HIT] >= 0 and e < 0:
+            moved = hit_banks[c, q, 0, k - 1]
+            hit_banks[c, q, 0, hit_banks[c, q, 1, b]] = moved
+            hit_banks[c, q, 1, moved] = hit_banks[c, q, 1, b]
+            chan_st[c, C_NHIT_R + q] = k - 1
+        lists[c, q, b, L_HIT] = e
+
+    # requests of each channel in arrival order: by_channel[ch_start[c]:ch_start[c + 1]]
     ch_start = np.zeros(channels + 1, np.int64)
     for i in range(n):
         ch_start[req[Q_CHAN, i] + 1] += 1
     for c in range(channels):
         ch_start[c + 1] += ch_start[c]
     ch_ptr = ch_start[:-1].copy()
+    by_channel = np.empty(n if unlimited else 0, np.int64)
+    for i in range(by_channel.shape[0]):
+        by_channel[ch_ptr[req[Q_CHAN, i]]] = i
+        ch_ptr[req[Q_CHAN, i]] += 1
+    ch_ptr[:] = ch_start[:-1]
     head = 0
     issued_total = 0
+    queued = np.zeros(2, np.int64)      # queued requests per queue, all channels
     now = np.int64(0)
     while issued_total < n and now < cycle_limit:
-        # 1. front end
-        if unlimited:
-            for c in range(channels):
-                while ch_ptr[c] < ch_start[c + 1]:
-                    i = by_channel[ch_ptr[c]]
-                    w = req[Q_WRITE, i]
-                    if arrive[i] > now or chan_st[c, w] >= qcap[w]:
-                        break
-                    _enqueue(queues, chan_st, req, bank_st, c, w, i)
-                    chan_wake[c] = now
-                    ch_ptr[c] += 1
-        elif head < n and arrive[head] <= now:
-            c, w = req[Q_CHAN, head], req[Q_WRITE, head]
-            if chan_st[c, w] < qcap[w]:
-                _enqueue(queues, chan_st, req, bank_st, c, w, head)
-                chan_wake[c] = now
+        # 1. front end: queue what arrived (in order: one request per cycle; unlimited: all
+        #    that find room in their channel's queue)
+        k = 0
+        while k < (channels if unlimited else 1):
+            if unlimited:
+                c = k
+                if ch_ptr[c] == ch_start[c + 1]:
+                    k += 1
+                    continue
+                i = by_channel[ch_ptr[c]]
+            else:
+                if head == n:
+                    break
+                i = head
+                c = req[Q_CHAN, i]
+            w = req[Q_WRITE, i]
+            if arrive[i] > now or chan_st[c, w] >= qcap[w]:
+                k += 1
+                continue
+            if unlimited:
+                ch_ptr[c] += 1
+            else:
                 head += 1
+                k += 1
+            # take a free slot and link it at the end of its bank's list
+            e = chan_st[c, C_FREE_R + w]
+            chan_st[c, C_FREE_R + w] = ent[c, w, e, E_NEXT]
+            b, row = req[Q_BANK, i], req[Q_ROW, i]
+            ent[c, w, e, E_IDX] = i
+            ent[c, w, e, E_ROW] = row
+            ent[c, w, e, E_RANK] = req[Q_RANK, i]
+            ent[c, w, e, E_BG] = req[Q_BG, i]
+            ent[c, w, e, E_BANK] = b
+            ent[c, w, e, E_STATE] = 0
+            ent[c, w, e, E_SEQ] = chan_st[c, C_SEQ]
+            chan_st[c, C_SEQ] += 1
+            tail = lists[c, w, b, L_TAIL]
+            ent[c, w, e, E_NEXT] = -1
+            ent[c, w, e, E_PREV] = tail
+            if tail >= 0:
+                ent[c, w, tail, E_NEXT] = e
+            else:
+                lists[c, w, b, L_HEAD] = e
+            lists[c, w, b, L_TAIL] = e
+            chan_st[c, w] += 1
+            queued[w] += 1
+            hit = bank_st[c, b, B_ROW] == row
+            if hit:
+                bank_st[c, b, B_WANTED] += 1
+                bank_st[c, b, B_WANTED_W] += w
+                chan_st[c, C_HITS_R + w] += 1
+                chan_st[c, C_HITWAKE_R + w] = 0
+                if lists[c, w, b, L_HIT] < 0:
+                    set_hit(c, w, b, e)
+            else:
+                if bank_st[c, b, B_ROW] >= 0:
+                    bank_st[c, b, B_CONFLICT] += 1
+                    bank_st[c, b, B_CONFLICT_W] += w
+                if lists[c, w, b, L_OTHER] < 0:
+                    lists[c, w, b, L_OTHER] = e
+            if chan_st[c, C_PREP_W] == w and lists[c, w, b, L_OTHER] >= 0 and (hit or lists[c, w, b, L_OTHER] == e):
+                cache_group(c, w, req[Q_BG, i])     # a new ACT / PRE, or a PRE now held by the hit
+            # when the channel must look at it: at once when the queue choice may change or
+            # when it is a hit (every hit arrival resets C_HITWAKE, so the hits are looked at);
+            # else when its ACT / PRE may issue, if it is its bank's oldest other request
+            rq, wq = chan_st[c, C_RQLEN], chan_st[c, C_WQLEN]
+            drain = 1 if wq >= scalars[WHIGH] else (0 if wq <= scalars[WLOW] else chan_st[c, C_DRAIN])
+            served = 1 if drain == 1 or (rq == 0 and wq > 0) else 0
+            if served != chan_st[c, C_SERVED]:
+                chan_st[c, C_BOUND] = now
+                chan_wake[c] = now
+            elif hit:
+                chan_wake[c] = now
+            elif served == w and lists[c, w, b, L_OTHER] == e:
+                t = now
+                if chan_st[c, C_PREP_W] == w:
+                    t = max(prep[c, b, P_TIME], rank_allows(c, req[Q_RANK, i], ACT + prep[c, b, P_PRE]))
+                chan_st[c, C_BOUND] = min(chan_st[c, C_BOUND], t)
+                chan_wake[c] = min(chan_wake[c], t)
         # 2. one command per channel
         any_issued = False
         global_next = NEVER
@@ -249,178 +377,269 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             if chan_wake[c] > now:       # nothing can issue on this channel before chan_wake[c]
                 global_next = min(global_next, chan_wake[c])
                 continue
-            # --- one channel step, written in place (see module docstring) ---
-            issued, when = np.int64(-1), NEVER
-            while True:
-                next_event = NEVER
-                mode = scalars[REFMODE]
-                interval = scalars[TREFI] if mode == 1 else scalars[TREFIPB]
-                blocked_rank, blocked_bank = -1, -1
-                # 1. refresh
-                for r in range(ranks):
-                    due = rank_st[c, r, R_DUE]
-                    if due > now:
-                        next_event = min(next_event, due)
-                        continue
-                    rs = rank0 + r
-                    first = r * bgs * bpg
-                    blocked_rank = r
-                    if mode == 1:
-                        if rank_st[c, r, R_OPEN] > 0:
-                            t = max(ok[c, rs, PREA], ok[c, chan_slot, PREA])
-                            for b in range(first, first + bgs * bpg):
-                                if bank_st[c, b, B_ROW] >= 0:
-                                    t = max(t, ok[c, b, PREA])
-                            if t <= now:
-                                _issue(ok, c, first, bg0 + r * bgs, rs, chan_slot, rank0, ranks, PREA, now, rules, rule_start,
-                                       stats, trace)
-                                for b in range(first, first + bgs * bpg):
-                                    _set_open(bank_st, rank_st, stats, queues, chan_st, c, b, r, -1, now)
-                                issued, when = 0, now
-                                break
-                            next_event = min(next_event, t)
-                        else:
-                            t = max(ok[c, rs, REF], ok[c, chan_slot, REF])
-                            if t <= now:
-                                _issue(ok, c, first, bg0 + r * bgs, rs, chan_slot, rank0, ranks, REF, now, rules, rule_start,
-                                       stats, trace)
-                                rank_st[c, r, R_DUE] += interval
-                                issued, when = 0, now
-                                break
-                            next_event = min(next_event, t)
+            # --- one channel step, written in place: choose the command ---
+            cmd, b, e, w, r = -1, -1, -1, 0, 0
+            when, next_event = NEVER, NEVER
+            blocked_rank, blocked_bank = -1, -1
+            # 1. refresh
+            for rr in range(ranks):
+                due = rank_st[c, rr, R_DUE]
+                if due > now:
+                    next_event = min(next_event, due)
+                    continue
+                rs = rank0 + rr
+                first = rr * rank_banks
+                blocked_rank = rr
+                if mode == 1:
+                    if rank_st[c, rr, R_OPEN] > 0:
+                        x = PREA
+                        t = max(ok[c, rs, PREA], ok[c, chan_slot, PREA])
+                        for bb in range(first, first + rank_banks):
+                            if bank_st[c, bb, B_ROW] >= 0:
+                                t = max(t, ok[c, bb, PREA])
                     else:
-                        b = first + rank_st[c, r, R_NEXTBANK]
-                        blocked_bank = b
-                        g = bg0 + b // bpg
-                        if bank_st[c, b, B_ROW] >= 0:
-                            t = max(max(ok[c, b, PRE], ok[c, g, PRE]), max(ok[c, rs, PRE], ok[c, chan_slot, PRE]))
-                            if t <= now:
-                                _issue(ok, c, b, g, rs, chan_slot, rank0, ranks, PRE, now, rules, rule_start, stats, trace)
-                                _set_open(bank_st, rank_st, stats, queues, chan_st, c, b, r, -1, now)
-                                issued, when = 0, now
-                                break
-                        else:
-                            t = max(max(ok[c, b, REFPB], ok[c, g, REFPB]), max(ok[c, rs, REFPB], ok[c, chan_slot, REFPB]))
-                            if t <= now:
-                                _issue(ok, c, b, g, rs, chan_slot, rank0, ranks, REFPB, now, rules, rule_start, stats, trace)
-                                rank_st[c, r, R_NEXTBANK] = (rank_st[c, r, R_NEXTBANK] + 1) % (bgs * bpg)
-                                rank_st[c, r, R_DUE] += interval
-                                issued, when = 0, now
-                                break
-                        next_event = min(next_event, t)
-                    break
-                if issued >= 0:
-                    break
+                        x = REF
+                        t = max(ok[c, rs, REF], ok[c, chan_slot, REF])
+                    bb = first
+                else:
+                    bb = first + rank_st[c, rr, R_NEXTBANK]
+                    blocked_bank = bb
+                    x = PRE if bank_st[c, bb, B_ROW] >= 0 else REFPB
+                    g = bank_group[bb]
+                    t = max(max(ok[c, bb, x], ok[c, g, x]), max(ok[c, rs, x], ok[c, chan_slot, x]))
+                if t <= now:
+                    cmd, b, r = x, bb, rr
+                else:
+                    next_event = min(next_event, t)
+                break
+            if cmd < 0:
                 # 2. which queue
                 if chan_st[c, C_WQLEN] >= scalars[WHIGH]:
                     chan_st[c, C_DRAIN] = 1
                 elif chan_st[c, C_WQLEN] <= scalars[WLOW]:
                     chan_st[c, C_DRAIN] = 0
                 w = 1 if chan_st[c, C_DRAIN] == 1 or (chan_st[c, C_RQLEN] == 0 and chan_st[c, C_WQLEN] > 0) else 0
-                length = chan_st[c, w]
-                if length == 0:
-                    issued, when = -1, next_event
-                    break
-                # 4. FR-FCFS pass 1: oldest ready row hit (skipped when the queue holds none,
-                #    or none can be ready yet)
-                scan_hits = chan_st[c, C_HITS_R + w] > 0 and chan_st[c, C_HITWAKE_R + w] <= now
-                if chan_st[c, C_HITS_R + w] > 0 and not scan_hits:
-                    next_event = min(next_event, chan_st[c, C_HITWAKE_R + w])
-                earliest_hit = NEVER
-                for k in range(length if scan_hits else 0):
-                    b, r = queues[c, w, k, E_BANK], queues[c, w, k, E_RANK]
-                    if bank_st[c, b, B_ROW] != queues[c, w, k, E_ROW]:
-                        continue
-                    if r == blocked_rank and (blocked_bank < 0 or blocked_bank == b):
-                        continue
-                    # the hit cap yields to a waiting conflict of the queue being served
-                    conflicts_here = bank_st[c, b, B_CONFLICT_W] if w else bank_st[c, b, B_CONFLICT] - bank_st[c, b, B_CONFLICT_W]
-                    if bank_st[c, b, B_STREAK] >= scalars[HITCAP] and conflicts_here > 0:
-                        continue
-                    cmd = WR if w else RD
-                    if scalars[CLOSED] and bank_st[c, b, B_WANTED] <= 1:
-                        cmd = WRA if w else RDA
-                    g, rs = bg0 + queues[c, w, k, E_BG], rank0 + r
-                    t = max(max(ok[c, b, cmd], ok[c, g, cmd]), max(ok[c, rs, cmd], ok[c, chan_slot, cmd]))
-                    if t > now:
-                        next_event = min(next_event, t)
-                        earliest_hit = min(earliest_hit, t)
-                        continue
-                    _issue(ok, c, b, g, rs, chan_slot, rank0, ranks, cmd, now, rules, rule_start, stats, trace)
-                    chan_st[c, C_HITWAKE_R + w] = 0          # rescan next time: the scan stopped here
-                    i = queues[c, w, k, E_IDX]
-                    req[Q_DONE, i] = now + (scalars[CWL] if w else scalars[CL]) + scalars[TBURST]
-                    stats[STAT_BUS + c] += scalars[TBURST]
-                    bank_st[c, b, B_STREAK] += 1
-                    bank_st[c, b, B_WANTED] -= 1
-                    bank_st[c, b, B_WANTED_W] -= w
-                    chan_st[c, C_HITS_R + w] -= 1
-                    state = queues[c, w, k, E_STATE]
-                    stats[STAT_CONFLICT if state & 2 else (STAT_MISS if state & 1 else STAT_HIT)] += 1
-                    if cmd == RDA or cmd == WRA:
-                        _set_open(bank_st, rank_st, stats, queues, chan_st, c, b, r, -1, now)
-                    for kk in range(k, length - 1):
-                        for f in range(NE):
-                            queues[c, w, kk, f] = queues[c, w, kk + 1, f]
-                    chan_st[c, w] -= 1
-                    issued, when = 1, now
-                    break
-                if issued >= 0:
-                    break
-                if scan_hits:
-                    chan_st[c, C_HITWAKE_R + w] = earliest_hit
-                # 5. pass 2: oldest request whose ACT or PRE may issue
-                for k in range(length):
-                    b, r = queues[c, w, k, E_BANK], queues[c, w, k, E_RANK]
-                    open_row = bank_st[c, b, B_ROW]
-                    if open_row == queues[c, w, k, E_ROW] or (r == blocked_rank and (blocked_bank < 0 or blocked_bank == b)):
-                        continue
-                    # the oldest request of a bank that needs an ACT or PRE speaks for all younger ones
-                    if bank_st[c, b, B_SEEN] == now + 1:
-                        continue
-                    bank_st[c, b, B_SEEN] = now + 1
-                    g, rs = bg0 + queues[c, w, k, E_BG], rank0 + r
-                    if open_row < 0:
-                        t = max(max(ok[c, b, ACT], ok[c, g, ACT]), max(ok[c, rs, ACT], ok[c, chan_slot, ACT]))
-                        oldest = rank_st[c, r, R_FAW + rank_st[c, r, R_FAWPOS]]
-                        if oldest >= 0:
-                            t = max(t, oldest + scalars[TFAW])
-                        if t > now:
-                            next_event = min(next_event, t)
-                            continue
-                        _issue(ok, c, b, g, rs, chan_slot, rank0, ranks, ACT, now, rules, rule_start, stats, trace)
-                        rank_st[c, r, R_FAW + rank_st[c, r, R_FAWPOS]] = now
-                        rank_st[c, r, R_FAWPOS] = (rank_st[c, r, R_FAWPOS] + 1) % 4
-                        _set_open(bank_st, rank_st, stats, queues, chan_st, c, b, r, queues[c, w, k, E_ROW], now)
-                        bank_st[c, b, B_STREAK] = 0
-                        queues[c, w, k, E_STATE] |= 1
-                        issued, when = 0, now
-                        break
-                    # keep a row open while the queue being served still has hits for it (the
-                    # other queue's hits do not hold it: they cannot issue during this phase)
-                    wanted_here = bank_st[c, b, B_WANTED_W] if w else bank_st[c, b, B_WANTED] - bank_st[c, b, B_WANTED_W]
-                    if wanted_here > 0 and bank_st[c, b, B_STREAK] < scalars[HITCAP]:
-                        continue
-                    t = max(max(ok[c, b, PRE], ok[c, g, PRE]), max(ok[c, rs, PRE], ok[c, chan_slot, PRE]))
-                    if t > now:
-                        next_event = min(next_event, t)
-                        continue
-                    _issue(ok, c, b, g, rs, chan_slot, rank0, ranks, PRE, now, rules, rule_start, stats, trace)
-                    _set_open(bank_st, rank_st, stats, queues, chan_st, c, b, r, -1, now)
-                    queues[c, w, k, E_STATE] |= 2
-                    issued, when = 0, now
-                    break
-                if issued < 0:
+                if (w != chan_st[c, C_SERVED] or blocked_rank != chan_st[c, C_BLOCKED_R]
+                        or blocked_bank != chan_st[c, C_BLOCKED_B]):
+                    if w != chan_st[c, C_SERVED]:
+                        chan_st[c, C_PREP_W] = -1
+                    chan_st[c, C_SERVED] = w          # the bound on ACT / PRE no longer holds
+                    chan_st[c, C_BLOCKED_R] = blocked_rank
+                    chan_st[c, C_BLOCKED_B] = blocked_bank
+                    chan_st[c, C_BOUND] = now
+                if chan_st[c, w] == 0:
                     when = next_event
-                break
-            # --- end of the channel step ---
-            if issued >= 0:
-                any_issued = True
-                issued_total += issued
-                chan_wake[c] = now + 1
-            else:
+                elif chan_st[c, C_HITS_R + w] > 0:
+                    # 3. FR-FCFS pass 1: oldest ready row hit (not looked for before C_HITWAKE)
+                    if chan_st[c, C_HITWAKE_R + w] <= now:
+                        best_seq, best, earliest = NEVER, -1, NEVER
+                        for k in range(chan_st[c, C_NHIT_R + w]):
+                            bb = hit_banks[c, w, 0, k]
+                            rr = bank_rank[bb] - rank0
+                            if rr == blocked_rank and (blocked_bank < 0 or blocked_bank == bb):
+                                continue
+                            t = column(c, w, bb)[1]
+                            # (without branches: their outcome is data dependent)
+                            seq = ent[c, w, lists[c, w, bb, L_HIT], E_SEQ] if t <= now else NEVER
+                            earliest = min(earliest, NEVER if t <= now else t)
+                            best = bb if seq < best_seq else best
+                            best_seq = min(best_seq, seq)
+                        if best >= 0:
+                            cmd, b, e = column(c, w, best)[0], best, lists[c, w, best, L_HIT]
+                            r = bank_rank[best] - rank0
+                        else:
+                            chan_st[c, C_HITWAKE_R + w] = earliest
+                    if cmd < 0:
+                        next_event = min(next_event, chan_st[c, C_HITWAKE_R + w])
+                if cmd < 0 and chan_st[c, w] > 0:
+                    # 4. pass 2: oldest request whose ACT or PRE may issue (per bank: its oldest
+                    #    request for another row); skipped before C_BOUND
+                    if chan_st[c, C_BOUND] > now:
+                        when = min(chan_st[c, C_BOUND], next_event)
+                    else:
+                        if chan_st[c, C_PREP_W] != w:
+                            for gi in range(bg_total):
+                                cache_group(c, w, gi)
+                            chan_st[c, C_PREP_W] = w
+                        best_seq, best = NEVER, -1
+                        for rr in range(ranks):
+                            if rr == blocked_rank and blocked_bank < 0:
+                                continue
+                            act, pre = rank_allows(c, rr, ACT), rank_allows(c, rr, PRE)
+                            for gi in range(rr * bgs, (rr + 1) * bgs):
+                                if max(group_first[c, gi, 0], act) > now and max(group_first[c, gi, 1], pre) > now:
+                                    continue      # no ACT / PRE of this bank group may issue now
+                                for bb in range(gi * bpg, (gi + 1) * bpg):
+                                    # (without branches: their outcome is data dependent)
+                                    t = max(prep[c, bb, P_TIME], act + (pre - act) * prep[c, bb, P_PRE])
+                                    seq = prep[c, bb, P_SEQ] if (t <= now) & (bb != blocked_bank) else NEVER
+                                    best = bb if seq < best_seq else best
+                                    best_seq = min(best_seq, seq)
+                        if best >= 0:
+                            cmd, b, e = ACT + prep[c, best, P_PRE], best, lists[c, w, best, L_OTHER]
+                            r = bank_rank[best] - rank0
+                        first_t = NEVER if cmd >= 0 else earliest_prepare(c, blocked_rank, blocked_bank)
+                        if cmd < 0:
+                            chan_st[c, C_BOUND] = first_t
+                            when = min(first_t, next_event)
+            if cmd < 0:
                 chan_wake[c] = when
                 global_next = min(global_next, when)
+                continue
+            # --- issue it ---
+            any_issued = True
+            g, rs = bank_group[b], rank0 + r
+            stats[cmd] += 1
+            logged = stats[STAT_TRACED]
+            if logged < trace.shape[0]:
+                trace[logged, 0] = now
+                trace[logged, 1] = cmd
+                trace[logged, 2] = c
+                trace[logged, 3] = b
+                stats[STAT_TRACED] = logged + 1
+            # raise the earliest-allowed cycles the command's constraint records name
+            for k in range(rule_start[cmd], rule_start[cmd + 1]):
+                after, scope, t = by_cmd[k, 1], by_cmd[k, 2], now + by_cmd[k, 3]
+                if scope == S_OTHER:
+                    for other in range(rank0, rank0 + ranks):
+                        if other != rs and ok[c, other, after] < t:
+                            ok[c, other, after] = t
+                    continue
+                slot = b if scope == S_BANK else (g if scope == S_BG else (rs if scope == S_RANK else chan_slot))
+                if ok[c, slot, after] < t:
+                    ok[c, slot, after] = t
+            # its effects; banks lo..hi-1 are then opened on new_row (>= 0) or closed
+            lo, hi, new_row = b, b, np.int64(-1)
+            if cmd == PREA:
+                hi = b + rank_banks
+            elif cmd == REF:
+                rank_st[c, r, R_DUE] += interval
+            elif cmd == REFPB:
+                rank_st[c, r, R_NEXTBANK] = (rank_st[c, r, R_NEXTBANK] + 1) % rank_banks
+                rank_st[c, r, R_DUE] += interval
+            elif cmd == PRE:
+                hi = b + 1
+                if e >= 0:
+                    ent[c, w, e, E_STATE] |= 2
+            elif cmd == ACT:
+                rank_st[c, r, R_FAW + rank_st[c, r, R_FAWPOS]] = now
+                rank_st[c, r, R_FAWPOS] = (rank_st[c, r, R_FAWPOS] + 1) % 4
+                bank_st[c, b, B_STREAK] = 0
+                ent[c, w, e, E_STATE] |= 1
+                hi, new_row = b + 1, ent[c, w, e, E_ROW]
+            else:
+                # a column command serves entry e
+                issued_total += 1
+                req[Q_DONE, ent[c, w, e, E_IDX]] = now + (scalars[CWL] if w else scalars[CL]) + scalars[TBURST]
+                stats[STAT_BUS + c] += scalars[TBURST]
+                bank_st[c, b, B_STREAK] += 1
+                bank_st[c, b, B_WANTED] -= 1
+                bank_st[c, b, B_WANTED_W] -= w
+                chan_st[c, C_HITS_R + w] -= 1
+                chan_st[c, C_HITWAKE_R + w] = 0
+                state = ent[c, w, e, E_STATE]
+                stats[STAT_CONFLICT if state & 2 else (STAT_MISS if state & 1 else STAT_HIT)] += 1
+                # unlink it, find its bank's next hit, free its slot
+                nxt, prv = ent[c, w, e, E_NEXT], ent[c, w, e, E_PREV]
+                if prv >= 0:
+                    ent[c, w, prv, E_NEXT] = nxt
+                else:
+                    lists[c, w, b, L_HEAD] = nxt
+                if nxt >= 0:
+                    ent[c, w, nxt, E_PREV] = prv
+                else:
+                    lists[c, w, b, L_TAIL] = prv
+                while nxt >= 0 and ent[c, w, nxt, E_ROW] != bank_st[c, b, B_ROW]:
+                    nxt = ent[c, w, nxt, E_NEXT]
+                set_hit(c, w, b, nxt)
+                ent[c, w, e, E_NEXT] = chan_st[c, C_FREE_R + w]
+                chan_st[c, C_FREE_R + w] = e
+                chan_st[c, w] -= 1
+                queued[w] -= 1
+                if cmd == RDA or cmd == WRA:
+                    hi = b + 1
+            for bb in range(lo, hi):
+                # open or close bank bb: the rank's active-time integral, the counts of queued
+                # requests that want / conflict with its row, its lists' oldest hit and other entry
+                if (bank_st[c, bb, B_ROW] >= 0) != (new_row >= 0):
+                    if rank_st[c, r, R_OPEN] > 0:
+                        stats[STAT_ACTIVE] += now - rank_st[c, r, R_CHANGE]
+                    rank_st[c, r, R_CHANGE] = now
+                    rank_st[c, r, R_OPEN] += 1 if new_row >= 0 else -1
+                bank_st[c, bb, B_ROW] = new_row
+                chan_st[c, C_HITS_R] -= bank_st[c, bb, B_WANTED] - bank_st[c, bb, B_WANTED_W]
+                chan_st[c, C_HITS_W] -= bank_st[c, bb, B_WANTED_W]
+                bank_st[c, bb, B_WANTED] = 0
+                bank_st[c, bb, B_WANTED_W] = 0
+                bank_st[c, bb, B_CONFLICT] = 0
+                bank_st[c, bb, B_CONFLICT_W] = 0
+                if new_row >= 0:
+                    chan_st[c, C_HITWAKE_R] = 0
+                    chan_st[c, C_HITWAKE_W] = 0
+                for q in range(2):
+                    x = lists[c, q, bb, L_HEAD]
+                    h, o = -1, x
+                    if new_row >= 0:
+                        o = -1
+                        while x >= 0:
+                            if ent[c, q, x, E_ROW] == new_row:
+                                bank_st[c, bb, B_WANTED] += 1
+                                bank_st[c, bb, B_WANTED_W] += q
+                                chan_st[c, C_HITS_R + q] += 1
+                                if h < 0:
+                                    h = x
+                            else:
+                                bank_st[c, bb, B_CONFLICT] += 1
+                                bank_st[c, bb, B_CONFLICT_W] += q
+                                if o < 0:
+                                    o = x
+                            x = ent[c, q, x, E_NEXT]
+                    set_hit(c, q, bb, h)
+                    lists[c, q, bb, L_OTHER] = o
+            chan_wake[c] = now + 1
+            if e < 0:
+                # refresh: banks closed or unblocked; look at all of them next time
+                chan_st[c, C_BOUND] = now
+                chan_st[c, C_PREP_W] = -1
+                continue
+            # the bank and bank group parts of ACT / PRE cycles changed in this bank group only:
+            # recompute them, then the bound. The other banks' cycles only grew: after a column
+            # command it is enough to add this bank's; after an ACT / PRE look at all of them
+            # (the others may have been ready too)
+            if chan_st[c, C_PREP_W] != w:
+                for gi in range(bg_total):
+                    cache_group(c, w, gi)
+                chan_st[c, C_PREP_W] = w
+                chan_st[c, C_BOUND] = earliest_prepare(c, blocked_rank, blocked_bank)
+            else:
+                cache_group(c, w, g - bg0)
+                if cmd <= PRE:
+                    chan_st[c, C_BOUND] = earliest_prepare(c, blocked_rank, blocked_bank)
+                else:
+                    t = max(prep[c, b, P_TIME], rank_allows(c, r, ACT + prep[c, b, P_PRE]))
+                    chan_st[c, C_BOUND] = min(chan_st[c, C_BOUND], t)
+            # the channel must look again next cycle (the write drain flag is evaluated then, the
+            # hits looked at, ...) unless nothing can happen then; arrivals wake it as usual
+            due = NEVER
+            for rr in range(ranks):
+                due = min(due, rank_st[c, rr, R_DUE])
+            rq, wq, drain = chan_st[c, C_RQLEN], chan_st[c, C_WQLEN], chan_st[c, C_DRAIN]
+            w2 = 1 if drain == 1 or (rq == 0 and wq > 0) else 0
+            when = min(due, chan_st[c, C_BOUND])
+            if (when > now + 1 and w2 == w and not (drain == 1 and wq <= scalars[WLOW])
+                    and not (drain == 0 and wq >= scalars[WHIGH])):
+                if look_ahead and chan_st[c, C_HITS_R + w] > 0 and chan_st[c, C_HITWAKE_R + w] <= now + 1:
+                    # the hits would be looked at next cycle: do it now, as of next cycle (the
+                    # outcome may differ only through an arrival then, which wakes the channel)
+                    earliest = NEVER
+                    for k in range(chan_st[c, C_NHIT_R + w]):
+                        earliest = min(earliest, column(c, w, hit_banks[c, w, 0, k])[1])
+                    if earliest > now + 1:
+                        chan_st[c, C_HITWAKE_R + w] = earliest
+                if chan_st[c, C_HITS_R + w] > 0:
+                    when = min(when, chan_st[c, C_HITWAKE_R + w])
+                if when > now + 1:
+                    chan_wake[c] = when
         # 3. advance time: next cycle after any command, else to the next possible event
         step = np.int64(1)
         if not any_issued:
@@ -441,9 +660,8 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 break
             if now < wake:
                 step = wake - now
-        for c in range(channels):
-            stats[STAT_RQ_OCC] += chan_st[c, C_RQLEN] * step
-            stats[STAT_WQ_OCC] += chan_st[c, C_WQLEN] * step
+        stats[STAT_RQ_OCC] += queued[0] * step
+        stats[STAT_WQ_OCC] += queued[1] * step
         now += step
     last = np.int64(0)
     for i in range(n):
@@ -454,5 +672,3 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             if rank_st[c, r, R_OPEN] > 0:
                 stats[STAT_ACTIVE] += now - rank_st[c, r, R_CHANGE]
     return req[Q_DONE].copy(), stats, last
-
-

@@ -197,6 +197,11 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     for b in range(banks):
         bank_group[b] = bg0 + b // bpg
         bank_rank[b] = rank0 + b // rank_banks
+    # commands with a bank-group record on ACT or PRE (the others change only their own bank's `prep`)
+    group_rules = np.zeros(NCMD, np.bool_)
+    for k in range(rules.shape[0]):
+        if rules[k, 2] == S_BG and (rules[k, 1] == ACT or rules[k, 1] == PRE):
+            group_rules[rules[k, 0]] = True
     # looking at the hits a cycle early changes C_HITWAKE's value (never whether a hit issues); that
     # value matters only when refresh unblocks a rank without a command (a lower rank falls due)
     look_ahead = ranks == 1 or mode == 0
@@ -219,29 +224,36 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         oldest = rank_st[c, r, R_FAW + rank_st[c, r, R_FAWPOS]]
         return max(t, oldest + tfaw) if cmd == ACT and oldest >= 0 else t
 
-    def cache_group(c, w, gi):
-        """Recompute the `prep` entries of bank group gi's banks for queue w, and the group's
-        earliest local ACT and PRE cycles (`group_first`)."""
-        g = bg0 + gi
+    def cache_bank(c, w, b):
+        """Recompute bank b's `prep` entry for queue w (mostly without branches: their outcome is
+        data dependent)."""
+        e = lists[c, w, b, L_OTHER]
+        is_pre = bank_st[c, b, B_ROW] >= 0
+        cmd = PRE if is_pre else ACT
+        wanted = bank_st[c, b, B_WANTED_W] if w else bank_st[c, b, B_WANTED] - bank_st[c, b, B_WANTED_W]
+        # keep a row open while the queue being served still has hits for it (the
+        # other queue's hits do not hold it: they cannot issue during this phase)
+        held = is_pre & (wanted > 0) & (bank_st[c, b, B_STREAK] < hit_cap)
+        t = max(ok[c, b, cmd], ok[c, bank_group[b], cmd])
+        prep[c, b, P_TIME] = NEVER if (e < 0) | held else t
+        prep[c, b, P_PRE] = cmd - ACT
+        prep[c, b, P_SEQ] = ent[c, w, e, E_SEQ]         # (any value when e < 0: the time is NEVER)
+
+    def group_min(c, gi):
+        """Bank group gi's earliest `prep` times of ACTs and of PREs (`group_first`)."""
         first_act, first_pre = NEVER, NEVER
         for b in range(gi * bpg, (gi + 1) * bpg):
-            # (mostly without branches: their outcome is data dependent)
-            e = lists[c, w, b, L_OTHER]
-            is_pre = bank_st[c, b, B_ROW] >= 0
-            cmd = PRE if is_pre else ACT
-            wanted = bank_st[c, b, B_WANTED_W] if w else bank_st[c, b, B_WANTED] - bank_st[c, b, B_WANTED_W]
-            # keep a row open while the queue being served still has hits for it (the
-            # other queue's hits do not hold it: they cannot issue during this phase)
-            held = is_pre & (wanted > 0) & (bank_st[c, b, B_STREAK] < hit_cap)
-            t = max(ok[c, b, cmd], ok[c, g, cmd])
-            t = NEVER if (e < 0) | held else t
-            prep[c, b, P_TIME] = t
-            prep[c, b, P_PRE] = cmd - ACT
-            prep[c, b, P_SEQ] = ent[c, w, e, E_SEQ]         # (any value when e < 0: t is NEVER)
-            first_act = min(first_act, NEVER if is_pre else t)
-            first_pre = min(first_pre, t if is_pre else NEVER)
+            t = prep[c, b, P_TIME]
+            first_act = min(first_act, NEVER if prep[c, b, P_PRE] else t)
+            first_pre = min(first_pre, t if prep[c, b, P_PRE] else NEVER)
         group_first[c, gi, 0] = first_act
         group_first[c, gi, 1] = first_pre
+
+    def cache_group(c, w, gi):
+        """Recompute the `prep` entries of bank group gi's banks for queue w, and its minima."""
+        for b in range(gi * bpg, (gi + 1) * bpg):
+            cache_bank(c, w, b)
+        group_min(c, gi)
 
     def earliest_prepare(c, blocked_rank, blocked_bank):
         """Earliest cycle any bank's ACT or PRE (queue C_PREP_W) may issue, the blocked ones aside."""
@@ -352,7 +364,8 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 if lists[c, w, b, L_OTHER] < 0:
                     lists[c, w, b, L_OTHER] = e
             if chan_st[c, C_PREP_W] == w and lists[c, w, b, L_OTHER] >= 0 and (hit or lists[c, w, b, L_OTHER] == e):
-                cache_group(c, w, req[Q_BG, i])     # a new ACT / PRE, or a PRE now held by the hit
+                cache_bank(c, w, b)                 # a new ACT / PRE, or a PRE now held by the hit
+                group_min(c, req[Q_BG, i])
             # when the channel must look at it: at once when the queue choice may change or
             # when it is a hit (every hit arrival resets C_HITWAKE, so the hits are looked at);
             # else when its ACT / PRE may issue, if it is its bank's oldest other request
@@ -602,17 +615,21 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 chan_st[c, C_BOUND] = now
                 chan_st[c, C_PREP_W] = -1
                 continue
-            # the bank and bank group parts of ACT / PRE cycles changed in this bank group only:
-            # recompute them, then the bound. The other banks' cycles only grew: after a column
-            # command it is enough to add this bank's; after an ACT / PRE look at all of them
-            # (the others may have been ready too)
+            # the bank and bank group parts of ACT / PRE cycles changed in this bank group only (in
+            # this bank only unless the command has a bank-group record on ACT / PRE): recompute
+            # them, then the bound. The other banks' cycles only grew: after a column command it is
+            # enough to add this bank's; after an ACT / PRE look at all (others may have been ready)
             if chan_st[c, C_PREP_W] != w:
                 for gi in range(bg_total):
                     cache_group(c, w, gi)
                 chan_st[c, C_PREP_W] = w
                 chan_st[c, C_BOUND] = earliest_prepare(c, blocked_rank, blocked_bank)
             else:
-                cache_group(c, w, g - bg0)
+                if group_rules[cmd]:
+                    cache_group(c, w, g - bg0)
+                else:
+                    cache_bank(c, w, b)
+                    group_min(c, g - bg0)
                 if cmd <= PRE:
                     chan_st[c, C_BOUND] = earliest_prepare(c, blocked_rank, blocked_bank)
                 else:

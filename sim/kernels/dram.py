@@ -206,8 +206,8 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     # value matters only when refresh unblocks a rank without a command (a lower rank falls due)
     look_ahead = ranks == 1 or mode == 0
 
-    # Two small helpers as closures (Numba inlines them; passing the state arrays as arguments
-    # of module-level functions would cost reference counting on every call).
+    # Helpers are closures over the state arrays (Numba inlines them; passing the arrays as
+    # arguments of module-level functions would cost reference counting on every call).
     def column(c, w, b):
         """Column command for bank b's hits in queue w, and its earliest cycle (NEVER while the hit
         cap yields to a waiting conflict of that queue)."""

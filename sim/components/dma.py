@@ -5,6 +5,8 @@ before its bytes stream at the memory's bandwidth.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..schema import opt, req
 from .base import CLOCK_FIELD, Component, register
 
@@ -29,6 +31,14 @@ class Dma(Component):
         self.memory.count_events(cost, read_bytes, written_bytes, dram_run)
 
     def transfer_model(self) -> tuple[float, int, int]:
-        """(ticks per byte, latency ticks, setup ticks per transfer)."""
+        """(ticks per byte, latency ticks, setup ticks per transfer) at the memory's peak."""
         ticks_per_byte, latency = self.memory.transfer_model()
         return ticks_per_byte, latency, self.clock.ticks(self.params["setup_cycles"])
+
+    def sustained(self, load_start, load_bytes, store_start, store_bytes, key: str):
+        """(ticks per byte, DRAM run or None) the memory sustains on an op's transfers, given
+        their start ticks and sizes: a cycle-level memory (type: dram) plays the op's requests
+        through its controller; an analytical one sustains its peak."""
+        if hasattr(self.memory, "sustained_port") and (np.sum(load_bytes) + np.sum(store_bytes)) > 0:
+            return self.memory.sustained_port(load_start, load_bytes, store_start, store_bytes, key)
+        return self.transfer_model()[0], None

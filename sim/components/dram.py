@@ -115,6 +115,13 @@ class Dram(Component):
         served_ticks = max(run.last_cycle * self.tck_ps - latency_ticks, 1)
         return max(served_ticks / (order.size * REQUEST_BYTES), ticks_per_byte), run
 
+    def run_detail(self, run, ticks_per_byte: float) -> dict:
+        """What an op's cost detail reports about its DRAM playback."""
+        return {"memory": self.name, "row_hits": run.row_hits, "row_misses": run.row_misses,
+                "row_conflicts": run.row_conflicts, "commands": run.command_counts,
+                "energy_pj": run.energy_pj(), "sustained_bytes_per_s": 1e12 / ticks_per_byte,
+                "channel_busy_ticks": (run.bus_busy_cycles * self.tck_ps).tolist()}
+
 
 def _requests(start_ticks, nbytes, ticks_per_byte):
     """(issue tick, byte offset in the region) of every 64-byte request: each transfer

@@ -207,7 +207,6 @@ class LutTensorCore(SmTensorCore):
         tables = sum(m * math.ceil(kk / k) for m, _, kk in op.gemms)
         table_bytes = tables * 2 ** (k - 1) * BYTES_PER_ELEMENT[table]
         act_bytes = activations * op.a_bytes
-        ticks_per_byte, latency, _ = self.dma.transfer_model()
         adds = tables * precompute_adds_per_table(k)
         arith = "int16" if table.startswith("int") else table
         vector = system.components.get(self.params["vector_unit"]) if self.params["vector_unit"] else None
@@ -219,7 +218,15 @@ class LutTensorCore(SmTensorCore):
             moved = act_bytes + table_bytes
             lanes = vector.params["lanes"] * vector.count if vector else self.count * self.params["units_per_sm"]
             compute_ticks = self.clock.ticks(math.ceil(adds / lanes))
-        # separate: its own pass pays the memory latency; fused: the bytes join the preceding op's stream
+        written = table_bytes if self.params["precompute"] == "separate" else moved
+        read = act_bytes if self.params["precompute"] == "separate" else 0.0
+        # the reads and writes stream side by side from the start (on a cycle-level DRAM, at the
+        # bandwidth its controller sustains on them); separate: its own pass pays the memory
+        # latency; fused: the bytes join the preceding op's stream
+        _, latency, _ = self.dma.transfer_model()
+        start = np.zeros(1)
+        ticks_per_byte, run = self.dma.sustained(start, np.array([read]), start, np.array([written]),
+                                                 repr(op.signature()) + "precompute")
         exposed = latency if moved and self.params["precompute"] == "separate" else 0
         memory_ticks = int(math.ceil(moved * ticks_per_byte)) + exposed
         extra = max(memory_ticks, compute_ticks)
@@ -227,11 +234,9 @@ class LutTensorCore(SmTensorCore):
         memory = self.dma.memory.name
         cost.busy_ticks[memory] = cost.busy_ticks.get(memory, 0) + memory_ticks
         cost.busy_ticks[self.dma.name] = cost.busy_ticks.get(self.dma.name, 0) + memory_ticks
-        written = table_bytes if self.params["precompute"] == "separate" else moved
-        read = act_bytes if self.params["precompute"] == "separate" else 0.0
         cost.bytes_read[memory] = cost.bytes_read.get(memory, 0.0) + read
         cost.bytes_written[memory] = cost.bytes_written.get(memory, 0.0) + written
-        self.dma.count_events(_Extra(cost), read, written)
+        self.dma.count_events(_Extra(cost), read, written, run)
         if vector is not None:
             key = (vector.name, f"add_{arith}")
             cost.events[key] = cost.events.get(key, 0.0) + float(adds)

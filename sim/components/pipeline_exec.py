@@ -11,7 +11,6 @@ from ..kernels.pipeline import run_tile_pipeline
 from .base import OpCost
 
 
-
 def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots: int, dma,
                  compute_name: str, buffer_name: str, key: str = "") -> OpCost:
     """Run the tiles; when the memory is cycle-level (type: dram), re-run them with the
@@ -22,14 +21,9 @@ def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots
             units, slots, ticks_per_byte, latency, setup)
     finish, busy, memory_busy, _, load_start, store_start = run_tile_pipeline(*args)
     memory = dma.memory
-    dram_detail = run = None
-    if hasattr(memory, "sustained_port") and (load_bytes.sum() + store_bytes.sum()) > 0:
-        sustained, run = memory.sustained_port(load_start, args[1], store_start, args[3], key)
+    sustained, run = dma.sustained(load_start, args[1], store_start, args[3], key)
+    if run is not None:
         finish, busy, memory_busy, _, _, _ = run_tile_pipeline(*args[:6], sustained, *args[7:])
-        dram_detail = {"memory": memory.name, "row_hits": run.row_hits, "row_misses": run.row_misses,
-                       "row_conflicts": run.row_conflicts, "commands": run.command_counts,
-                       "energy_pj": run.energy_pj(), "sustained_bytes_per_s": 1e12 / sustained,
-                       "channel_busy_ticks": (run.bus_busy_cycles * memory.tck_ps).tolist()}
     memory_name = memory.name
     read = float(load_bytes.sum())
     written = float(store_bytes.sum())
@@ -41,7 +35,7 @@ def run_schedule(unit, load_bytes, compute_ticks, store_bytes, units: int, slots
         # compute unit across folds are not counted yet.
         bytes_read={memory_name: read, buffer_name: written},
         bytes_written={memory_name: written, buffer_name: read},
-        detail={"tiles": int(unit.shape[0]), **({"dram": dram_detail} if dram_detail else {})},
+        detail={"tiles": int(unit.shape[0]), **({"dram": memory.run_detail(run, sustained)} if run is not None else {})},
     )
     dma.count_events(cost, read, written, run)
     return cost

@@ -8,8 +8,9 @@ are mapped by accsim.mapping onto a two-level hierarchy:
 
 Memory: every SM fetches its own tiles through the L2 port (`l2_bandwidth`; the tile
 pipeline kernel runs on it, so SMs contend for it); the HBM behind it moves each operand
-once and each result once (compulsory traffic, at the memory's bandwidth), and the op
-takes at least that long. This is exact when the L2 holds the operands an op re-reads; a
+once and each result once (compulsory traffic, at the memory's bandwidth: its peak for
+ideal_memory, for a cycle-level DRAM the bandwidth its controller sustains on those
+bytes moved in the L2 pipeline's tile order), and the op takes at least that long. This is exact when the L2 holds the operands an op re-reads; a
 three-level lowering in accsim.mapping would model L2 misses too (docs/lut_tensor_core.md).
 
 The register file bounds the tile the units work on (operands as the units hold them:
@@ -171,27 +172,37 @@ class SmTensorCore(Component):
         return cost
 
     def _run_tiles(self, schedule, compute_ticks, op, plans) -> OpCost:
-        """Tile pipeline on the L2 port, then the HBM floor of the compulsory traffic."""
+        """Tile pipeline on the L2 port, then the HBM floor of the compulsory traffic.
+
+        The compulsory bytes move in the order the L2 pipeline moves its tiles: each tile's
+        share of the HBM reads (writes) starts when its L2 load (store) does. On a cycle-level
+        memory (type: dram) those transfers are played through the controller and the floor
+        takes the bandwidth it sustained; on an analytical one, its peak."""
         from ..clock import TICKS_PER_SECOND
         from ..kernels.pipeline import run_tile_pipeline
 
         l2_ticks_per_byte = TICKS_PER_SECOND / self.params["l2_bandwidth"]
         l2_latency = round(self.params["l2_latency"] * TICKS_PER_SECOND)
-        finish, busy, l2_busy, _, _, _ = run_tile_pipeline(
+        finish, busy, l2_busy, _, load_start, store_start = run_tile_pipeline(
             np.ascontiguousarray(schedule.unit, np.int64), np.ascontiguousarray(schedule.load_bytes, np.float64),
             np.ascontiguousarray(compute_ticks, np.int64), np.ascontiguousarray(schedule.store_bytes, np.float64),
             self.count, 2, l2_ticks_per_byte, l2_latency, 0)
         read, written = self.compulsory_bytes(op, plans)
-        ticks_per_byte, latency, setup = self.dma.transfer_model()
+        _, latency, setup = self.dma.transfer_model()
+        hbm_load = _scaled(schedule.load_bytes, read)
+        hbm_store = _scaled(schedule.store_bytes, written)
+        ticks_per_byte, run = self.dma.sustained(load_start, hbm_load, store_start, hbm_store,
+                                                 repr(op.signature()) + self.TYPE)
         hbm_ticks = int(np.ceil((read + written) * ticks_per_byte)) + latency + setup
-        memory = self.dma.memory.name
+        memory = self.dma.memory
         cost = OpCost(ticks=int(max(finish, hbm_ticks)),
-                      busy_ticks={self.name: int(busy.sum()), memory: hbm_ticks, self.dma.name: hbm_ticks},
-                      bytes_read={memory: read, "l2": float(schedule.load_bytes.sum())},
-                      bytes_written={memory: written, "l2": float(schedule.store_bytes.sum())},
+                      busy_ticks={self.name: int(busy.sum()), memory.name: hbm_ticks, self.dma.name: hbm_ticks},
+                      bytes_read={memory.name: read, "l2": float(schedule.load_bytes.sum())},
+                      bytes_written={memory.name: written, "l2": float(schedule.store_bytes.sum())},
                       detail={"tiles": int(schedule.unit.shape[0]), "l2_busy_ticks": int(l2_busy),
-                              "hbm_floor_ticks": hbm_ticks, "pipeline_ticks": int(finish)})
-        self.dma.count_events(cost, read, written)
+                              "hbm_floor_ticks": hbm_ticks, "pipeline_ticks": int(finish),
+                              **({"dram": memory.run_detail(run, ticks_per_byte)} if run is not None else {})})
+        self.dma.count_events(cost, read, written, run)
         return cost
 
     def compulsory_bytes(self, op, plans) -> tuple[float, float]:
@@ -225,3 +236,10 @@ def weight_bits(op) -> float:
 
 def dtype_bytes(name: str) -> float:
     return BYTES_PER_ELEMENT[name]
+
+
+def _scaled(tile_bytes, total: float) -> np.ndarray:
+    """Per-tile bytes rescaled to add up to `total` (zeros when the tiles move none)."""
+    tile_bytes = np.asarray(tile_bytes, np.float64)
+    moved = tile_bytes.sum()
+    return tile_bytes * (total / moved) if moved > 0 else np.zeros_like(tile_bytes)

@@ -9,6 +9,11 @@ the first request line and every other line must follow it. Requests without
 an arrival time arrive at cycle 0, so the front end (--frontend) alone paces
 them. Malformed lines are reported as FILE:LINE: message (all of them, up to
 50), never silently skipped.
+
+A clean file (one request per line, fields separated by spaces or tabs, plain
+hexadecimal addresses and decimal cycles) is read by a compiled scan of its
+bytes (accsim.kernels.trace_parse.scan_trace); anything else by the line-by-line
+parser here, which gives the same result on clean files and reports the errors.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, Problem, ResolveError
+from ..kernels.trace_parse import FAILED, FORMAT_NAMES, scan_trace
 
 MAX_REPORTED = 50
 _READ = {"READ": False, "WRITE": True, "R": False, "W": True, "LD": False, "ST": True}
@@ -53,49 +59,31 @@ def _address(text: str) -> int:
     return value
 
 
-def _fast(text: str, name: str) -> Trace | None:
-    """Whole-file vectorised parse of a clean trace (no comments, one format);
-    None when anything is unusual, so the line-by-line parser reports it."""
-    if "#" in text:
+def _fast(data: bytes, name: str) -> Trace | None:
+    """Whole-file compiled scan of a clean trace (one request per line, one format,
+    plain fields; accsim.kernels.trace_parse); None when anything is unusual, so
+    the line-by-line parser reports it or reads it."""
+    fmt, address, is_write, arrive = scan_trace(np.frombuffer(data, np.uint8))
+    if fmt == FAILED:
         return None
-    tokens = text.split()
-    if not tokens:
-        return None
-    width = {"dramsim3": 3, "ramulator": 2, "ramulator2": 2}
-    fmt = _detect(tokens[:3] if len(tokens) >= 3 and tokens[1] in ("READ", "WRITE") else tokens[:2])
-    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if fmt is None or len(tokens) != width[fmt] * lines:      # blank lines etc.: take the slow path
-        return None
-    step = width[fmt]
-    kinds = np.asarray(tokens[1::step] if fmt != "ramulator2" else tokens[0::step])
-    address_tokens = tokens[0::step] if fmt != "ramulator2" else tokens[1::step]
-    write_word = {"dramsim3": "WRITE", "ramulator": "W", "ramulator2": "ST"}[fmt]
-    read_word = {"dramsim3": "READ", "ramulator": "R", "ramulator2": "LD"}[fmt]
-    is_write = kinds == write_word
-    if not np.all(is_write | (kinds == read_word)):
-        return None
-    try:
-        address = np.fromiter((int(t, 16) for t in address_tokens), np.int64, len(address_tokens))
-        arrive = (np.asarray(tokens[2::3]).astype(np.int64) if fmt == "dramsim3"
-                  else np.zeros(address.size, np.int64))
-    except (ValueError, OverflowError):
-        return None
-    if address.size and (address.min() < 0 or arrive.min() < 0 or np.any(np.diff(arrive) < 0)):
-        return None
-    return Trace(name, fmt, arrive, address, is_write)
+    return Trace(name, FORMAT_NAMES[fmt], arrive, address, is_write)
 
 
 def parse_trace(path: str | Path) -> Trace:
     path = Path(path)
     try:
-        text = path.read_text(encoding="ascii")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ResolveError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ResolveError(f"{path}: cannot read: {exc}") from None
-    fast = _fast(text, str(path))
+    fast = _fast(data, str(path))
     if fast is not None:
         return fast
+    try:            # as read_text(encoding="ascii") would: \r\n and \r end lines
+        text = data.decode("ascii").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        raise ResolveError(f"{path}: cannot read: {exc}") from None
     problems: list[Problem] = []
     fmt = None
     addresses, writes, arrivals = [], [], []

@@ -26,6 +26,7 @@ from ..errors import ConfigError, Problem, ResolveError
 from ..kernels.trace_parse import FAILED, FORMAT_NAMES, scan_trace
 
 MAX_REPORTED = 50
+LIMIT = 1 << 63         # addresses and cycles are int64
 _READ = {"READ": False, "WRITE": True, "R": False, "W": True, "LD": False, "ST": True}
 
 
@@ -56,6 +57,8 @@ def _address(text: str) -> int:
         raise ValueError(f"{text!r} is not a hexadecimal address") from None
     if value < 0:
         raise ValueError(f"negative address {text!r}")
+    if value >= LIMIT:
+        raise ValueError(f"address {text!r} does not fit in 63 bits")
     return value
 
 
@@ -105,6 +108,8 @@ def parse_trace(path: str | Path) -> Trace:
                 address, kind, cycle = _address(fields[0]), fields[1], int(fields[2])
                 if cycle < 0:
                     raise ValueError("negative cycle")
+                if cycle >= LIMIT:
+                    raise ValueError(f"cycle {cycle} does not fit in 63 bits")
                 if arrivals and cycle < arrivals[-1]:
                     raise ValueError(f"cycle {cycle} is before the previous request's {arrivals[-1]}")
                 arrivals.append(cycle)

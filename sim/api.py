@@ -176,6 +176,7 @@ def _summary(system: System, workload: WorkloadSpec, stats: SimStats, exact: boo
         "exact": exact,
         "shortcuts": stats.shortcuts,
         "weight_residency": stats.weight_residency,
+        "memory_sharing": stats.memory_sharing,
         "ops": len(stats.records),
         "python": platform.python_version(),
         "numba": numba.__version__,
@@ -283,6 +284,8 @@ def _ops_frame(system: System, stats: SimStats) -> pd.DataFrame:
             "cycles": _cycles(component.clock, ticks), "clock": component.clock.label(),
             "compute_cycles": r.cost.detail.get("compute_cycles", 0),
             "seconds": ticks / TICKS_PER_SECOND,
+            # time added because ops running beside it shared the memory bandwidth (accsim.sharing)
+            "memory_sharing_seconds": (ticks - r.cost.ticks) / TICKS_PER_SECOND,
             "bytes_read": sum(v for k, v in r.cost.bytes_read.items() if k != _buffer(system, r.unit)),
             "bytes_written": sum(v for k, v in r.cost.bytes_written.items() if k != _buffer(system, r.unit)),
             "flops": r.op.flops, "utilization": utilization,

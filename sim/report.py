@@ -52,6 +52,10 @@ def format_summary(summary: dict) -> str:
     if residency:
         lines.append(f"  weights kept on chip between sub-batches: {residency['ops']} GEMMs, "
                      f"{_si(residency['weight_bytes_not_reloaded'], 'B')} not loaded again")
+    sharing = summary["metadata"].get("memory_sharing")
+    if sharing:
+        lines.append(f"  memory bandwidth shared by overlapping ops: {sharing['ops_slowed']:,} of "
+                     f"{sharing['ops']:,} ops slowed, {_time(sharing['added_op_seconds'])} added to their durations")
     shortcuts = summary["metadata"]["shortcuts"]
     if shortcuts:
         lines.append("  shortcuts taken (turn off with --exact): " + ", ".join(shortcuts))

@@ -3,7 +3,9 @@ linked by name, plus the scheduler that runs an op graph on them.
 
 Scheduling is coarse and event-driven (SimPy): each op is a process that waits
 for its dependencies, takes the component group that executes its kind, holds
-it for the op's duration, and releases it. The duration comes from the
+it for the op's duration, and releases it. Ops that overlap in time share the
+memory bandwidth (accsim.sharing): an op runs its own duration unless the ops
+running beside it ask the same memory for more than it can serve. The duration comes from the
 component's cycle-level kernels. Identical ops (same signature) on an idle
 group cost the same, so by default each signature is simulated once and
 reused; `exact=True` simulates every op.
@@ -16,10 +18,11 @@ from dataclasses import dataclass, field
 import simpy
 
 from .arch import ArchSpec
-from .clock import Clock
+from .clock import TICKS_PER_SECOND, Clock
 from .components import REGISTRY
 from .components.base import OpCost
 from .errors import AccsimError, CapacityError
+from .sharing import SharedMemories
 from .workload.ops import Op
 
 
@@ -38,6 +41,7 @@ class SimStats:
     total_ticks: int
     shortcuts: dict = field(default_factory=dict)
     weight_residency: dict | None = None   # accsim.residency summary, None when no weight stayed on chip
+    memory_sharing: dict | None = None     # ops slowed by sharing memory bandwidth (accsim.sharing), or None
     kernel_seconds: float = 0.0     # wall time inside component execute() (kernels + tiling)
     schedule_seconds: float = 0.0   # wall time of the SimPy schedule
 
@@ -97,7 +101,8 @@ class System:
                         "unit group and their cost reused",
                 "ops": len(ops), "simulated": unique}
         total = max((r.end_tick for r in records), default=0)
-        return SimStats(records, total, shortcuts, residency, kernel_seconds, time.perf_counter() - started)
+        return SimStats(records, total, shortcuts, residency, _sharing_summary(records), kernel_seconds,
+                        time.perf_counter() - started)
 
     def _weight_pool_bytes(self, op: Op) -> int:
         return getattr(self.executor(op), "weight_pool_bytes", 0)
@@ -127,6 +132,7 @@ class System:
 
         gate = _MemoryGate(env) if self.blocking else None
         blockers = {c.name for c in self.blocking}
+        shared = SharedMemories(env, [m.name for m in self.memories])
 
         def run(op: Op, cost: OpCost, unit: str):
             if op.deps:
@@ -137,7 +143,7 @@ class System:
                     # a PIM unit with a single row buffer owns the memory while it computes
                     yield from gate.enter(exclusive=unit in blockers)
                 start = env.now
-                yield env.timeout(cost.ticks)
+                yield from shared.run(cost.ticks, cost.busy_ticks)
                 if gate is not None:
                     gate.leave(exclusive=unit in blockers)
                 records[op.index] = OpRecord(op, unit, start, env.now, cost)
@@ -147,6 +153,15 @@ class System:
             done.append(env.process(run(op, cost, unit)))
         env.run()
         return records
+
+
+def _sharing_summary(records: list[OpRecord]) -> dict | None:
+    """How much sharing memory bandwidth with overlapping ops stretched the ops."""
+    stretched = [r.end_tick - r.start_tick - r.cost.ticks for r in records]
+    slowed = [ticks for ticks in stretched if ticks > 0]
+    if not slowed:
+        return None
+    return {"ops_slowed": len(slowed), "ops": len(records), "added_op_seconds": sum(slowed) / TICKS_PER_SECOND}
 
 
 def _gib(nbytes: float) -> str:

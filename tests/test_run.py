@@ -161,3 +161,22 @@ def test_tensor_core_traffic_runs_through_cycle_level_dram(arch, workload, tmp_p
     assert dram["commands"]["RD"] > 0 and dram["commands"]["WR"] > 0 and dram["commands"]["ACT"] > 0
     assert dram["row_hits"] + dram["row_misses"] + dram["row_conflicts"] == dram["commands"]["RD"] + dram["commands"]["WR"]
     assert dram_run.total_seconds >= ideal_run.total_seconds * 0.999
+
+
+@pytest.mark.golden
+def test_analytical_dram_model_is_the_ideal_memory_of_its_preset(tmp_path):
+    """`model: analytical` turns a DRAM into the ideal memory of its preset's peak bandwidth and
+    idle row-miss latency (HBM2 x 32: 1,024 GB/s, tRCD + CL + burst = 30 ns): same times,
+    same per-bit memory energy, and no DRAM commands counted."""
+    path = tmp_path / "small.yaml"
+    path.write_text("schema_version: 1\nname: small\ndescription: d\nkind: llm\n"
+                    "model: {layers: 2, d_model: 128, heads: 4, ffn: 512, ffn_kind: gelu, vocab: 512, context: 64,"
+                    " norm: layernorm}\nserving: {batch_size: 2, prompt_tokens: 8, generate_tokens: 3}\n")
+    analytical = accsim.run("npu_hbm2", str(path), overrides=["components.hbm2.model=analytical"])
+    ideal = accsim.run("npu", str(path), overrides=["components.hbm.latency=30 ns"])
+    assert analytical.summary["total"]["cycles"] == ideal.summary["total"]["cycles"]
+    assert "commands" not in analytical.summary["components"]["hbm2"]
+    by_component = (analytical.summary["energy"]["by_component"], ideal.summary["energy"]["by_component"])
+    assert by_component[0]["hbm2"] == pytest.approx(by_component[1]["hbm"], rel=1e-9)
+    command_level = accsim.run("npu_hbm2", str(path))
+    assert command_level.summary["components"]["hbm2"]["commands"]["ACT"] > 0

@@ -5,8 +5,6 @@ before its bytes stream at the memory's bandwidth.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..schema import opt, req
 from .base import CLOCK_FIELD, Component, register
 
@@ -39,6 +37,4 @@ class Dma(Component):
         """(ticks per byte, DRAM run or None) the memory sustains on an op's transfers, given
         their start ticks and sizes: a cycle-level memory (type: dram) plays the op's requests
         through its controller; an analytical one sustains its peak."""
-        if hasattr(self.memory, "sustained_port") and (np.sum(load_bytes) + np.sum(store_bytes)) > 0:
-            return self.memory.sustained_port(load_start, load_bytes, store_start, store_bytes, key)
-        return self.transfer_model()[0], None
+        return self.memory.sustained(load_start, load_bytes, store_start, store_bytes, key)

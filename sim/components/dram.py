@@ -43,6 +43,9 @@ class Dram(Component):
         "preset": req("str", "bundled preset name (hbm2, hbm2e, hbm3, ddr4-3200, ddr5-4800) or a preset file"),
         "channels": opt("int", 0, "channels in all (0: the preset's); e.g. 32 for four 8-channel HBM2 stacks",
                         minimum=0),
+        "model": opt("str", "command_level", "command_level: every op's requests through the controller; "
+                     "analytical: the preset's peak bandwidth and idle row-miss latency, as ideal_memory "
+                     "(fast; no row, bank or refresh effects)", choices=("command_level", "analytical")),
         **CONTROLLER_FIELDS,
         "clock": CLOCK_FIELD,
     }
@@ -98,10 +101,13 @@ class Dram(Component):
         idle_cycles = t["tRCDRD"] + t["CL"] + self.preset.burst_cycles
         return TICKS_PER_SECOND / self.preset.peak_bytes_per_s, math.ceil(idle_cycles * self.tck_ps)
 
-    def sustained_port(self, load_start, load_bytes, store_start, store_bytes, key: str):
+    def sustained(self, load_start, load_bytes, store_start, store_bytes, key: str):
         """Play the op's requests back to back through the DRAM (in the order the
-        transfers started) and return (ticks per byte it sustained, the run)."""
+        transfers started) and return (ticks per byte it sustained, the run); the
+        peak and no run in the analytical model or when nothing moves."""
         ticks_per_byte, latency_ticks = self.transfer_model()
+        if self.params["model"] == "analytical" or np.sum(load_bytes) + np.sum(store_bytes) <= 0:
+            return ticks_per_byte, None
         load_arrival, load_offset = _requests(load_start, load_bytes, ticks_per_byte)
         store_arrival, store_offset = _requests(store_start, store_bytes, ticks_per_byte)
         base = _base(key, self.preset)

@@ -36,6 +36,10 @@ class IdealMemory(Component):
         cost.events[(self.name, "read_bytes")] = float(read_bytes)
         cost.events[(self.name, "write_bytes")] = float(written_bytes)
 
+    def sustained(self, load_start, load_bytes, store_start, store_bytes, key: str):
+        """(ticks per byte, None): an ideal memory sustains its bandwidth on any traffic."""
+        return self.transfer_model()[0], None
+
     def transfer_model(self) -> tuple[float, int]:
         """(ticks per byte, latency in ticks) for the tile pipeline kernel."""
         return TICKS_PER_SECOND / self.bandwidth_bytes_per_s, round(self.params["latency"] * TICKS_PER_SECOND)

@@ -25,6 +25,8 @@ class DramCurrentsEstimator(Estimator):
     def _compiled(self, component):
         if getattr(component, "preset", None) is None or not hasattr(component, "controller"):
             raise Decline("only cycle-level DRAM (a component with a DRAM preset) has command counts")
+        if component.params.get("model") == "analytical":
+            raise Decline("the analytical DRAM model counts no commands: its bytes are priced per bit")
         if component.preset.power is None:
             raise Decline(f"preset {component.preset.name} has no IDD currents")
         if not hasattr(component, "_compiled_energy"):

@@ -93,7 +93,7 @@ class DramPreset:
     @property
     def peak_bytes_per_s(self) -> float:
         """All channels: bus bytes per beat x 2 beats per tCK."""
-        return self.org["channels"] * self.org["bus_bits"] / 8 * 2 / (self.timing["tCK_ns"] * 1e-9)
+        return self.org["channels"] * self.org["bus_bits"] / 8 * 2 * 1e9 / self.timing["tCK_ns"]
 
     @property
     def capacity_bytes(self) -> int:

@@ -46,7 +46,7 @@ def max_min_shares(demands: list[float], capacity: float = 1.0) -> list[float]:
 class _Running:
     """An op in progress: isolated ticks of work left as of `since`, at `rate`."""
 
-    __slots__ = ("remaining", "since", "rate", "demands", "process")
+    __slots__ = ("demands", "process", "rate", "remaining", "since")
 
     def __init__(self, ticks: int, now: int, demands: dict, process):
         self.remaining, self.since, self.rate, self.demands, self.process = float(ticks), now, 1.0, demands, process

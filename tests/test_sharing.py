@@ -1,7 +1,6 @@
 """Memory bandwidth shared by overlapping ops (accsim.sharing)."""
 import pytest
 import simpy
-
 from accsim.sharing import SharedMemories, max_min_shares
 
 pytestmark = pytest.mark.unit

@@ -10,8 +10,9 @@ Memory: every SM fetches its own tiles through the L2 port (`l2_bandwidth`; the 
 pipeline kernel runs on it, so SMs contend for it); the HBM behind it moves each operand
 once and each result once (compulsory traffic, at the memory's bandwidth: its peak for
 ideal_memory, for a cycle-level DRAM the bandwidth its controller sustains on those
-bytes moved in the L2 pipeline's tile order), and the op takes at least that long. This is exact when the L2 holds the operands an op re-reads; a
-three-level lowering in accsim.mapping would model L2 misses too (docs/lut_tensor_core.md).
+bytes moved in the L2 pipeline's tile order), and the op takes at least that long.
+This is exact when the L2 holds the operands an op re-reads; a three-level lowering
+in accsim.mapping would model L2 misses too (docs/lut_tensor_core.md).
 
 The register file bounds the tile the units work on (operands as the units hold them:
 LUT tables, weights, accumulators); the shared memory is the staging path between HBM

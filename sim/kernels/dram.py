@@ -32,9 +32,10 @@ results are those of a controller that re-examines every request every cycle):
   steps 3 and 4 visit banks (step 3 only the banks with hits) and take the
   smallest sequence number among those that may issue;
 - the part of each bank's ACT / PRE cycle that its bank and bank group set is
-  kept (`prep`, with the minimum per bank group); the rank, channel and tFAW
-  part is added when needed. A command changes only its bank group's parts,
-  an arrival only its bank's;
+  kept (`prep_time`); the rank, channel and tFAW part is added when the banks
+  are scanned (one pass finds the oldest ready bank and the earliest cycle
+  any becomes ready). A command changes only its bank group's parts, an
+  arrival only its bank's;
 - C_BOUND: no ACT / PRE may issue on the channel before this cycle. It is
   recomputed after an ACT / PRE; after a column command only its bank's
   cycle is merged in (the allowed cycles of the other banks only rise). An
@@ -63,7 +64,10 @@ want or conflict with each open row are kept up to date instead of recounted,
 the per-channel step is written in place inside the main loop (helpers are
 closures: Numba inlines them without reference counting the arrays they use,
 which module-level functions taking the arrays as arguments would cost), and
-the scans avoid branches whose outcome is data dependent.
+the scans avoid branches whose outcome is data dependent. The helpers that
+write the state are also written without branches: an inlined closure with
+branches around its array writes made Numba keep atomic reference counting in
+the hot loop (11% of the run time on random reads).
 """
 from __future__ import annotations
 
@@ -105,10 +109,6 @@ R_OPEN, R_FAW, R_FAWPOS, R_DUE, R_NEXTBANK, R_CHANGE = 0, 1, 5, 6, 7, 8
 (C_RQLEN, C_WQLEN, C_DRAIN, C_HITS_R, C_HITS_W, C_HITWAKE_R, C_HITWAKE_W, C_SERVED, C_BOUND, C_BLOCKED_R,
  C_BLOCKED_B, C_SEQ, C_FREE_R, C_FREE_W, C_PREP_W, C_NHIT_R, C_NHIT_W) = range(17)
 NC = 17
-# per channel and bank, for queue C_PREP_W (-1: none): the earliest cycle the bank and its bank
-# group allow the ACT or PRE its oldest request for another row asks for (NEVER when there is
-# none or the PRE is held), 1 for a PRE (0: ACT) and that request's age
-P_TIME, P_PRE, P_SEQ = range(3)
 
 
 @njit(cache=True)
@@ -177,9 +177,16 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     cap = max(scalars[RQ], scalars[WQ])
     ent = np.full((channels, 2, cap, NE), -1, np.int64)
     lists = np.full((channels, 2, banks, 4), -1, np.int64)
-    prep = np.zeros((channels, banks, 3), np.int64)
-    group_first = np.zeros((channels, bg_total, 2), np.int64)   # per bank group: earliest P_TIME of ACTs, PREs
-    hit_banks = np.zeros((channels, 2, 2, banks), np.int64)   # [c, q, 0, k]: k-th bank with a hit; [c, q, 1, b]: its k
+    # per channel and bank, for queue C_PREP_W (-1: none): the earliest cycle the bank and its bank
+    # group allow the ACT or PRE its oldest request for another row asks for (NEVER when there is
+    # none or the PRE is held), 1 for a PRE (0: ACT), and the key age << key_bits | bank
+    prep_time = np.zeros((channels, banks), np.int64)
+    prep_pre = np.zeros((channels, banks), np.int64)
+    prep_key = np.zeros((channels, banks), np.int64)
+    key_bits = 1
+    while (np.int64(1) << key_bits) < banks:
+        key_bits += 1
+    hit_banks = np.zeros((channels, 2, 2, banks + 1), np.int64)   # [c, q, 0, k]: k-th bank with a hit; [c, q, 1, b]: its k
     chan_st = np.zeros((channels, NC), np.int64)
     for c in range(channels):
         for q in range(2):
@@ -211,12 +218,11 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     def column(c, w, b):
         """Column command for bank b's hits in queue w, and its earliest cycle (NEVER while the hit
         cap yields to a waiting conflict of that queue)."""
-        cmd = WR if w else RD
-        if scalars[CLOSED] and bank_st[c, b, B_WANTED] <= 1:
-            cmd = WRA if w else RDA
+        # (without branches, as arithmetic: RD + 1 = WR, RD + 2 = RDA, WR + 2 = WRA)
+        cmd = RD + w + 2 * ((scalars[CLOSED] != 0) & (bank_st[c, b, B_WANTED] <= 1))
         t = max(max(ok[c, b, cmd], ok[c, bank_group[b], cmd]), max(ok[c, bank_rank[b], cmd], ok[c, chan_slot, cmd]))
-        conflicts = bank_st[c, b, B_CONFLICT_W] if w else bank_st[c, b, B_CONFLICT] - bank_st[c, b, B_CONFLICT_W]
-        return cmd, NEVER if bank_st[c, b, B_STREAK] >= hit_cap and conflicts > 0 else t
+        conflicts = (1 - w) * bank_st[c, b, B_CONFLICT] + (2 * w - 1) * bank_st[c, b, B_CONFLICT_W]
+        return cmd, NEVER if (bank_st[c, b, B_STREAK] >= hit_cap) & (conflicts > 0) else t
 
     def rank_allows(c, r, cmd):
         """Earliest cycle rank r (tFAW included) and the channel allow an ACT or a PRE."""
@@ -235,55 +241,45 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         # other queue's hits do not hold it: they cannot issue during this phase)
         held = is_pre & (wanted > 0) & (bank_st[c, b, B_STREAK] < hit_cap)
         t = max(ok[c, b, cmd], ok[c, bank_group[b], cmd])
-        prep[c, b, P_TIME] = NEVER if (e < 0) | held else t
-        prep[c, b, P_PRE] = cmd - ACT
-        prep[c, b, P_SEQ] = ent[c, w, e, E_SEQ]         # (any value when e < 0: the time is NEVER)
-
-    def group_min(c, gi):
-        """Bank group gi's earliest `prep` times of ACTs and of PREs (`group_first`)."""
-        first_act, first_pre = NEVER, NEVER
-        for b in range(gi * bpg, (gi + 1) * bpg):
-            t = prep[c, b, P_TIME]
-            first_act = min(first_act, NEVER if prep[c, b, P_PRE] else t)
-            first_pre = min(first_pre, t if prep[c, b, P_PRE] else NEVER)
-        group_first[c, gi, 0] = first_act
-        group_first[c, gi, 1] = first_pre
+        prep_time[c, b] = NEVER if (e < 0) | held else t
+        prep_pre[c, b] = cmd - ACT
+        prep_key[c, b] = (ent[c, w, e, E_SEQ] << key_bits) | b     # (any value when e < 0: the time is NEVER)
 
     def cache_group(c, w, gi):
-        """Recompute the `prep` entries of bank group gi's banks for queue w, and its minima."""
+        """Recompute the `prep` entries of bank group gi's banks for queue w."""
         for b in range(gi * bpg, (gi + 1) * bpg):
             cache_bank(c, w, b)
-        group_min(c, gi)
 
-    def earliest_prepare(c, blocked_rank, blocked_bank):
-        """Earliest cycle any bank's ACT or PRE (queue C_PREP_W) may issue, the blocked ones aside."""
-        earliest = NEVER
-        blocked_group = bank_group[blocked_bank] - bg0 if blocked_bank >= 0 else -1
+    def scan_prepare(c, blocked_rank, blocked_bank, now):
+        """The key (age, bank) of the oldest request whose ACT or PRE (queue C_PREP_W) may issue at
+        `now` (NEVER: none), and the earliest cycle any may issue, the blocked ones aside. Without
+        branches on the banks' data, so that the compiler can vectorise it."""
+        best, earliest = NEVER, NEVER
         for r in range(ranks):
             if r == blocked_rank and blocked_bank < 0:
                 continue
             act, pre = rank_allows(c, r, ACT), rank_allows(c, r, PRE)
-            for gi in range(r * bgs, (r + 1) * bgs):
-                if gi == blocked_group:
-                    for b in range(gi * bpg, (gi + 1) * bpg):
-                        if b != blocked_bank:
-                            earliest = min(earliest, max(prep[c, b, P_TIME], pre if prep[c, b, P_PRE] else act))
-                else:
-                    earliest = min(earliest, min(max(group_first[c, gi, 0], act), max(group_first[c, gi, 1], pre)))
-        return earliest
+            for b in range(r * rank_banks, (r + 1) * rank_banks):
+                t = max(prep_time[c, b], act + (pre - act) * prep_pre[c, b])
+                t = NEVER if b == blocked_bank else t
+                best = min(best, prep_key[c, b] if t <= now else NEVER)
+                earliest = min(earliest, t)
+        return best, earliest
 
     def set_hit(c, q, b, e):
         """Make e bank b's oldest hit in queue q (-1: none), keeping the list of banks with hits."""
+        # Without branches: adding b writes it at the end of the list; removing it moves the last
+        # bank into its place; otherwise the writes leave the list as it is (slot k, one past its
+        # end, is never read).
         k = chan_st[c, C_NHIT_R + q]
-        if lists[c, q, b, L_HIT] < 0 and e >= 0:
-            hit_banks[c, q, 0, k] = b
-            hit_banks[c, q, 1, b] = k
-            chan_st[c, C_NHIT_R + q] = k + 1
-        elif lists[c, q, b, L_HIT] >= 0 and e < 0:
-            moved = hit_banks[c, q, 0, k - 1]
-            hit_banks[c, q, 0, hit_banks[c, q, 1, b]] = moved
-            hit_banks[c, q, 1, moved] = hit_banks[c, q, 1, b]
-            chan_st[c, C_NHIT_R + q] = k - 1
+        had = lists[c, q, b, L_HIT] >= 0
+        add = (~had) & (e >= 0)
+        remove = had & (e < 0)
+        pos = hit_banks[c, q, 1, b]
+        moved = hit_banks[c, q, 0, max(k - 1, 0)]
+        hit_banks[c, q, 0, pos if remove else k] = moved if remove else b
+        hit_banks[c, q, 1, moved if remove else b] = k if add else pos
+        chan_st[c, C_NHIT_R + q] = k + add - remove
         lists[c, q, b, L_HIT] = e
 
     # requests of each channel in arrival order: by_channel[ch_start[c]:ch_start[c + 1]]
@@ -365,7 +361,6 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                     lists[c, w, b, L_OTHER] = e
             if chan_st[c, C_PREP_W] == w and lists[c, w, b, L_OTHER] >= 0 and (hit or lists[c, w, b, L_OTHER] == e):
                 cache_bank(c, w, b)                 # a new ACT / PRE, or a PRE now held by the hit
-                group_min(c, req[Q_BG, i])
             # when the channel must look at it: at once when the queue choice may change or
             # when it is a hit (every hit arrival resets C_HITWAKE, so the hits are looked at);
             # else when its ACT / PRE may issue, if it is its bank's oldest other request
@@ -380,7 +375,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             elif served == w and lists[c, w, b, L_OTHER] == e:
                 t = now
                 if chan_st[c, C_PREP_W] == w:
-                    t = max(prep[c, b, P_TIME], rank_allows(c, req[Q_RANK, i], ACT + prep[c, b, P_PRE]))
+                    t = max(prep_time[c, b], rank_allows(c, req[Q_RANK, i], ACT + prep_pre[c, b]))
                 chan_st[c, C_BOUND] = min(chan_st[c, C_BOUND], t)
                 chan_wake[c] = min(chan_wake[c], t)
         # 2. one command per channel
@@ -474,25 +469,12 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                             for gi in range(bg_total):
                                 cache_group(c, w, gi)
                             chan_st[c, C_PREP_W] = w
-                        best_seq, best = NEVER, -1
-                        for rr in range(ranks):
-                            if rr == blocked_rank and blocked_bank < 0:
-                                continue
-                            act, pre = rank_allows(c, rr, ACT), rank_allows(c, rr, PRE)
-                            for gi in range(rr * bgs, (rr + 1) * bgs):
-                                if max(group_first[c, gi, 0], act) > now and max(group_first[c, gi, 1], pre) > now:
-                                    continue      # no ACT / PRE of this bank group may issue now
-                                for bb in range(gi * bpg, (gi + 1) * bpg):
-                                    # (without branches: their outcome is data dependent)
-                                    t = max(prep[c, bb, P_TIME], act + (pre - act) * prep[c, bb, P_PRE])
-                                    seq = prep[c, bb, P_SEQ] if (t <= now) & (bb != blocked_bank) else NEVER
-                                    best = bb if seq < best_seq else best
-                                    best_seq = min(best_seq, seq)
-                        if best >= 0:
-                            cmd, b, e = ACT + prep[c, best, P_PRE], best, lists[c, w, best, L_OTHER]
+                        key, first_t = scan_prepare(c, blocked_rank, blocked_bank, now)
+                        if key < NEVER:
+                            best = key & ((np.int64(1) << key_bits) - 1)
+                            cmd, b, e = ACT + prep_pre[c, best], best, lists[c, w, best, L_OTHER]
                             r = bank_rank[best] - rank0
-                        first_t = NEVER if cmd >= 0 else earliest_prepare(c, blocked_rank, blocked_bank)
-                        if cmd < 0:
+                        else:
                             chan_st[c, C_BOUND] = first_t
                             when = min(first_t, next_event)
             if cmd < 0:
@@ -623,17 +605,16 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 for gi in range(bg_total):
                     cache_group(c, w, gi)
                 chan_st[c, C_PREP_W] = w
-                chan_st[c, C_BOUND] = earliest_prepare(c, blocked_rank, blocked_bank)
+                chan_st[c, C_BOUND] = scan_prepare(c, blocked_rank, blocked_bank, -1)[1]
             else:
                 if group_rules[cmd]:
                     cache_group(c, w, g - bg0)
                 else:
                     cache_bank(c, w, b)
-                    group_min(c, g - bg0)
                 if cmd <= PRE:
-                    chan_st[c, C_BOUND] = earliest_prepare(c, blocked_rank, blocked_bank)
+                    chan_st[c, C_BOUND] = scan_prepare(c, blocked_rank, blocked_bank, -1)[1]
                 else:
-                    t = max(prep[c, b, P_TIME], rank_allows(c, r, ACT + prep[c, b, P_PRE]))
+                    t = max(prep_time[c, b], rank_allows(c, r, ACT + prep_pre[c, b]))
                     chan_st[c, C_BOUND] = min(chan_st[c, C_BOUND], t)
             # the channel must look again next cycle (the write drain flag is evaluated then, the
             # hits looked at, ...) unless nothing can happen then; arrivals wake it as usual

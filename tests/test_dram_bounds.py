@@ -63,3 +63,41 @@ def test_every_preset_streams_near_its_refresh_bound(name):
                             np.arange(n, dtype=np.int64) * 64, np.zeros(n, bool))
     bound = preset.peak_bytes_per_s * (1 - preset.timing["tRFC"] / preset.timing["tREFI"])
     assert 0.85 * bound <= run.bandwidth_bytes_per_s <= preset.peak_bytes_per_s
+
+
+def _with_channels(preset, channels):
+    from dataclasses import replace
+    from types import MappingProxyType
+    return replace(preset, org=MappingProxyType({**preset.org, "channels": channels}))
+
+
+@pytest.mark.parametrize("mapping", ["ro-ra-bg-ba-ch-co", "ro-ch-ra-bg-ba-co", "ch-ro-ra-bg-ba-co"])
+def test_a_channel_count_that_is_no_power_of_two_is_a_digit_of_the_address(mapping):
+    """40 channels (an A100's five HBM2 stacks): the channel is the address digit of radix 40 at
+    its place in the mapping, and every other field keeps its bit field."""
+    from accsim.kernels.dram import decode_addresses
+    from accsim.memory.preset import compile_dram
+    preset = _with_channels(HBM2, 40)
+    compiled = compile_dram(preset, ControllerSpec(address_mapping=mapping))
+    rng = np.random.default_rng(3)
+    requests = rng.integers(0, preset.capacity_bytes // 64, 20_000)
+    fields = decode_addresses(requests * 64, compiled.mapping, compiled.org, 0, 0)
+    sizes = {"ro": preset.org["rows"], "ra": preset.org["ranks"], "bg": preset.org["bankgroups"],
+             "ba": preset.org["banks_per_group"], "ch": 40, "co": preset.org["row_bytes"] // 64}
+    row = {"ro": 0, "ra": 1, "bg": 2, "ba": 3, "ch": 4, "co": 5}
+    rebuilt = np.zeros_like(requests)
+    for name in mapping.split("-"):            # most significant first
+        assert fields[row[name]].min() >= 0 and fields[row[name]].max() < sizes[name]
+        rebuilt = rebuilt * sizes[name] + fields[row[name]]
+    assert np.array_equal(rebuilt, requests)
+    assert len(np.unique(fields[4])) == 40
+
+
+def test_forty_channels_stream_at_forty_channels_of_bandwidth():
+    preset = _with_channels(HBM2, 40)
+    assert preset.peak_bytes_per_s == pytest.approx(HBM2.peak_bytes_per_s * 40 / 8)
+    n = N * 40 // 8                 # as many requests per channel as the 8-channel test
+    run = simulate_requests(preset, ControllerSpec(), np.zeros(n, np.int64), np.arange(n) * 64, np.zeros(n, bool))
+    bound = preset.peak_bytes_per_s * (1 - T["tRFC"] / T["tREFI"])
+    assert 0.97 * bound <= run.bandwidth_bytes_per_s <= preset.peak_bytes_per_s
+    assert np.all(run.bus_busy_cycles > 0)

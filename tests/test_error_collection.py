@@ -112,7 +112,7 @@ def test_out_on_a_file_is_an_input_error(tmp_path, capsys):
 
 @pytest.mark.parametrize("body, path, message", [
     ("{preset: hbm9}", "components.hbm2.preset", "no bundled DRAM preset"),
-    ("{channels: 24}", "components.hbm2.channels", "power of two"),
+    ("{channels: -8}", "components.hbm2.channels", "at least 0"),
     ("{address_mapping: ro-ch}", "components.hbm2.address_mapping", "must name each of"),
     ("{refresh: per_bank}", "components.hbm2.refresh", "no per-bank refresh"),
     ("{write_low_watermark: 0.9}", "components.hbm2.write_low_watermark", "below write_high_watermark"),

@@ -41,7 +41,7 @@ class Dram(Component):
     SUMMARY = "cycle-level DRAM/HBM: JEDEC timing presets, FR-FCFS controller, refresh (configs/dram)"
     FIELDS = {
         "preset": req("str", "bundled preset name (hbm2, hbm2e, hbm3, ddr4-3200, ddr5-4800) or a preset file"),
-        "channels": opt("int", 0, "channels in all (0: the preset's); e.g. 32 for four 8-channel HBM2 stacks",
+        "channels": opt("int", 0, "channels in all (0: the preset's); e.g. 32 for four 8-channel HBM2 stacks, 40 for five",
                         minimum=0),
         "model": opt("str", "command_level", "command_level: every op's requests through the controller; "
                      "analytical: the preset's peak bandwidth and idle row-miss latency, as ideal_memory "
@@ -52,15 +52,10 @@ class Dram(Component):
 
     @classmethod
     def cross_check(cls, name, params, peers, checker: Checker, node) -> None:
-        """The channel count must be a power of two, the preset must load and the
-        controller settings must suit it; every problem is reported."""
+        """The preset must load and the controller settings must suit it; every problem is reported."""
         from ..errors import ConfigError, ResolveError
 
         path = f"components.{name}."
-        channels = params["channels"]
-        if channels & (channels - 1):
-            checker.add(node.location("channels"), path + "channels", f"must be a power of two, got {channels}")
-            return
         try:
             preset = preset_from_params(params)
         except ResolveError as exc:

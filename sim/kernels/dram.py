@@ -113,15 +113,26 @@ NC = 17
 
 @njit(cache=True)
 def decode_addresses(addr, mapping, org, xor_hash, bank_bits):
-    """Split byte addresses (64-byte requests) into row, rank, bank group, bank, channel, column."""
+    """Split byte addresses (64-byte requests) into row, rank, bank group, bank, channel, column:
+    the request number is a mixed-radix number whose digits, least significant first, are the
+    fields in `mapping` (field code, number of values); digits of a power-of-two radix are bit fields."""
     n = addr.shape[0]
     fields = np.zeros((6, n), np.int64)   # ro, ra, bg, ba, ch, co
+    shift = np.full(mapping.shape[0], -1, np.int64)     # log2 of each power-of-two radix, else -1
+    for f in range(mapping.shape[0]):
+        for bits in range(63):
+            if np.int64(1) << bits == mapping[f, 1]:
+                shift[f] = bits
     for i in range(n):
         a = addr[i] >> 6
         for f in range(mapping.shape[0]):
-            code, nbits = mapping[f, 0], mapping[f, 1]
-            fields[code, i] = a & ((np.int64(1) << nbits) - 1)
-            a >>= nbits
+            code, radix = mapping[f, 0], mapping[f, 1]
+            if shift[f] >= 0:
+                fields[code, i] = a & (radix - 1)
+                a >>= shift[f]
+            else:
+                fields[code, i] = a % radix
+                a //= radix
         if xor_hash and bank_bits > 0:
             banks = fields[2, i] * org[3] + fields[3, i]
             banks ^= fields[0, i] & ((np.int64(1) << bank_bits) - 1)

@@ -132,7 +132,9 @@ def parse_preset(loaded: LoadedFile) -> DramPreset:
     power = checker.section(top["power"], "power", POWER_FIELDS) if top["power"] is not None else None
     checker.raise_if_any()
     node = tree["organization"]
-    for key in ("channels", "ranks", "bankgroups", "banks_per_group", "rows"):
+    # channels may be any count (the address mapping takes the channel as a digit of that radix, as
+    # GPUs with 5 or 10 HBM stacks do); the fields inside a channel are bit fields
+    for key in ("ranks", "bankgroups", "banks_per_group", "rows"):
         if not _is_power_of_two(org[key]):
             checker.add(node.location(key), f"organization.{key}", f"must be a power of two, got {org[key]}")
     burst = org["bus_bits"] // 8 * org["burst_length"]
@@ -183,8 +185,7 @@ def parse_controller_overrides(assignments) -> dict:
 
 
 def preset_from_params(params: dict) -> DramPreset:
-    """The preset a `type: dram` component names, with its channel count when it gives one
-    (a power of two: checked by the component's cross check)."""
+    """The preset a `type: dram` component names, with its channel count when it gives one."""
     from dataclasses import replace
 
     preset = load_preset(params["preset"])
@@ -222,7 +223,7 @@ class CompiledDram:
     org: np.ndarray            # channels, ranks, bankgroups, banks_per_group
     rules: np.ndarray          # (n, 4): before, after, scope, delay cycles
     scalars: np.ndarray        # see SCALAR_NAMES
-    mapping: np.ndarray        # (6, 2): field code, bit count, least significant first
+    mapping: np.ndarray        # (6, 2): field code, number of values, least significant first
     energy_pj: np.ndarray      # per command (CMD order)
     background_mw: np.ndarray  # [all banks precharged, some bank active] per rank
     meta: dict = field(default_factory=dict)
@@ -250,11 +251,13 @@ def compile_dram(preset: DramPreset, controller: ControllerSpec) -> CompiledDram
             continue                      # a rule over a parameter this standard lacks (e.g. tRFCpb)
         rows.append((CMD[rule.before], CMD[rule.after], SCOPE[rule.scope], max(0, delay)))
     o = preset.org
-    bits = {"ch": _bits(o["channels"]), "ra": _bits(o["ranks"]), "bg": _bits(o["bankgroups"]),
-            "ba": _bits(o["banks_per_group"]), "ro": _bits(o["rows"]),
-            "co": _bits(o["row_bytes"] // REQUEST_BYTES)}
+    # the address (in 64-byte requests) is a mixed-radix number whose digits are the fields; every
+    # radix but the channel count is a power of two, so those digits are bit fields
+    radix = {"ch": o["channels"], "ra": o["ranks"], "bg": o["bankgroups"], "ba": o["banks_per_group"],
+             "ro": o["rows"], "co": o["row_bytes"] // REQUEST_BYTES}
+    bits = {name: _bits(value) for name, value in radix.items()}
     order = controller.address_mapping.split("-")[::-1]
-    mapping = np.array([(FIELD_CODE[f], bits[f]) for f in order], np.int64)
+    mapping = np.array([(FIELD_CODE[f], radix[f]) for f in order], np.int64)
     t = names
     refi_pb = t.get("tREFIpb") or t["tREFI"] // preset.banks_per_rank
     scalars = {"CL": t["CL"], "CWL": t["CWL"], "tBURST": t["tBURST"], "tFAW": t["tFAW"], "tREFI": t["tREFI"],

@@ -85,8 +85,9 @@ NEVER = np.int64(1) << np.int64(60)
 # stats layout: command counts, then counters, then bus busy cycles per channel
 STAT_HIT, STAT_MISS, STAT_CONFLICT, STAT_RQ_OCC, STAT_WQ_OCC, STAT_ACTIVE, STAT_TRACED, STAT_STALLED = range(9, 17)
 STAT_BUS = 17
-# request fields (rows of the req array)
-Q_ROW, Q_RANK, Q_BG, Q_BANK, Q_WRITE, Q_DONE, Q_CHAN = range(7)
+# request fields (columns of the req array: one request's fields share a cache line); Q_IDX is the
+# request's index in the input
+Q_ROW, Q_RANK, Q_BG, Q_BANK, Q_WRITE, Q_CHAN, Q_ARRIVE, Q_IDX = range(8)
 # queue entry fields (copied in at enqueue); E_SEQ orders entries by age, E_NEXT / E_PREV
 # link the entries of one bank and queue, oldest first
 E_IDX, E_ROW, E_RANK, E_BG, E_BANK, E_STATE, E_SEQ, E_NEXT, E_PREV = range(9)
@@ -157,15 +158,30 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     bg_total = ranks * bgs
     bg0, rank0, chan_slot = banks, banks + bg_total, banks + bg_total + ranks   # slots in `ok`
     fields = decode_addresses(addr, mapping, org, scalars[XOR], scalars[BANKBITS])
-    req = np.empty((7, n), np.int64)
+    # the requests in the order the front end takes them: in arrival order (in order), or each
+    # channel's in arrival order, channel after channel: req[ch_start[c]:ch_start[c + 1]] (unlimited)
+    ch_start = np.zeros(channels + 1, np.int64)
     for i in range(n):
-        req[Q_ROW, i] = fields[0, i]
-        req[Q_RANK, i] = fields[1, i]
-        req[Q_BG, i] = fields[1, i] * bgs + fields[2, i]
-        req[Q_BANK, i] = req[Q_BG, i] * bpg + fields[3, i]
-        req[Q_WRITE, i] = 1 if is_write[i] else 0
-        req[Q_DONE, i] = -1
-        req[Q_CHAN, i] = fields[4, i]
+        ch_start[fields[4, i] + 1] += 1
+    for c in range(channels):
+        ch_start[c + 1] += ch_start[c]
+    ch_ptr = ch_start[:-1].copy()
+    req = np.empty((n, 8), np.int64)
+    for i in range(n):
+        j = i
+        if unlimited:
+            j = ch_ptr[fields[4, i]]
+            ch_ptr[fields[4, i]] += 1
+        req[j, Q_ROW] = fields[0, i]
+        req[j, Q_RANK] = fields[1, i]
+        req[j, Q_BG] = fields[1, i] * bgs + fields[2, i]
+        req[j, Q_BANK] = req[j, Q_BG] * bpg + fields[3, i]
+        req[j, Q_WRITE] = 1 if is_write[i] else 0
+        req[j, Q_CHAN] = fields[4, i]
+        req[j, Q_ARRIVE] = arrive[i]
+        req[j, Q_IDX] = i
+    ch_ptr[:] = ch_start[:-1]
+    done = np.full(n, -1, np.int64)
 
     by_cmd = rules[np.argsort(rules[:, 0], kind="mergesort")]
     rule_start = np.zeros(NCMD + 1, np.int64)
@@ -293,18 +309,6 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         chan_st[c, C_NHIT_R + q] = k + add - remove
         lists[c, q, b, L_HIT] = e
 
-    # requests of each channel in arrival order: by_channel[ch_start[c]:ch_start[c + 1]]
-    ch_start = np.zeros(channels + 1, np.int64)
-    for i in range(n):
-        ch_start[req[Q_CHAN, i] + 1] += 1
-    for c in range(channels):
-        ch_start[c + 1] += ch_start[c]
-    ch_ptr = ch_start[:-1].copy()
-    by_channel = np.empty(n if unlimited else 0, np.int64)
-    for i in range(by_channel.shape[0]):
-        by_channel[ch_ptr[req[Q_CHAN, i]]] = i
-        ch_ptr[req[Q_CHAN, i]] += 1
-    ch_ptr[:] = ch_start[:-1]
     head = 0
     issued_total = 0
     queued = np.zeros(2, np.int64)      # queued requests per queue, all channels
@@ -319,14 +323,14 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 if ch_ptr[c] == ch_start[c + 1]:
                     k += 1
                     continue
-                i = by_channel[ch_ptr[c]]
+                i = ch_ptr[c]
             else:
                 if head == n:
                     break
                 i = head
-                c = req[Q_CHAN, i]
-            w = req[Q_WRITE, i]
-            if arrive[i] > now or chan_st[c, w] >= qcap[w]:
+                c = req[i, Q_CHAN]
+            w = req[i, Q_WRITE]
+            if req[i, Q_ARRIVE] > now or chan_st[c, w] >= qcap[w]:
                 k += 1
                 continue
             if unlimited:
@@ -337,11 +341,11 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             # take a free slot and link it at the end of its bank's list
             e = chan_st[c, C_FREE_R + w]
             chan_st[c, C_FREE_R + w] = ent[c, w, e, E_NEXT]
-            b, row = req[Q_BANK, i], req[Q_ROW, i]
-            ent[c, w, e, E_IDX] = i
+            b, row = req[i, Q_BANK], req[i, Q_ROW]
+            ent[c, w, e, E_IDX] = req[i, Q_IDX]
             ent[c, w, e, E_ROW] = row
-            ent[c, w, e, E_RANK] = req[Q_RANK, i]
-            ent[c, w, e, E_BG] = req[Q_BG, i]
+            ent[c, w, e, E_RANK] = req[i, Q_RANK]
+            ent[c, w, e, E_BG] = req[i, Q_BG]
             ent[c, w, e, E_BANK] = b
             ent[c, w, e, E_STATE] = 0
             ent[c, w, e, E_SEQ] = chan_st[c, C_SEQ]
@@ -386,7 +390,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             elif served == w and lists[c, w, b, L_OTHER] == e:
                 t = now
                 if chan_st[c, C_PREP_W] == w:
-                    t = max(prep_time[c, b], rank_allows(c, req[Q_RANK, i], ACT + prep_pre[c, b]))
+                    t = max(prep_time[c, b], rank_allows(c, req[i, Q_RANK], ACT + prep_pre[c, b]))
                 chan_st[c, C_BOUND] = min(chan_st[c, C_BOUND], t)
                 chan_wake[c] = min(chan_wake[c], t)
         # 2. one command per channel
@@ -536,7 +540,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             else:
                 # a column command serves entry e
                 issued_total += 1
-                req[Q_DONE, ent[c, w, e, E_IDX]] = now + (scalars[CWL] if w else scalars[CL]) + scalars[TBURST]
+                done[ent[c, w, e, E_IDX]] = now + (scalars[CWL] if w else scalars[CL]) + scalars[TBURST]
                 stats[STAT_BUS + c] += scalars[TBURST]
                 bank_st[c, b, B_STREAK] += 1
                 bank_st[c, b, B_WANTED] -= 1
@@ -656,14 +660,14 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             if unlimited:
                 for c in range(channels):
                     if ch_ptr[c] < ch_start[c + 1]:
-                        i = by_channel[ch_ptr[c]]
-                        w = req[Q_WRITE, i]
-                        if chan_st[c, w] < qcap[w] and arrive[i] < wake:
-                            wake = arrive[i]
+                        i = ch_ptr[c]
+                        w = req[i, Q_WRITE]
+                        if chan_st[c, w] < qcap[w] and req[i, Q_ARRIVE] < wake:
+                            wake = req[i, Q_ARRIVE]
             elif head < n:
-                c, w = req[Q_CHAN, head], req[Q_WRITE, head]
-                if chan_st[c, w] < qcap[w] and arrive[head] < wake:
-                    wake = arrive[head]
+                c, w = req[head, Q_CHAN], req[head, Q_WRITE]
+                if chan_st[c, w] < qcap[w] and req[head, Q_ARRIVE] < wake:
+                    wake = req[head, Q_ARRIVE]
             if wake >= NEVER:
                 stats[STAT_STALLED] = 1       # nothing can ever issue again: report instead of spinning
                 break
@@ -674,10 +678,10 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         now += step
     last = np.int64(0)
     for i in range(n):
-        if req[Q_DONE, i] > last:
-            last = req[Q_DONE, i]
+        if done[i] > last:
+            last = done[i]
     for c in range(channels):
         for r in range(ranks):
             if rank_st[c, r, R_OPEN] > 0:
                 stats[STAT_ACTIVE] += now - rank_st[c, r, R_CHANGE]
-    return req[Q_DONE].copy(), stats, last
+    return done, stats, last

@@ -287,7 +287,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 continue
             act, pre = rank_allows(c, r, ACT), rank_allows(c, r, PRE)
             for b in range(r * rank_banks, (r + 1) * rank_banks):
-                t = max(prep_time[c, b], act + (pre - act) * prep_pre[c, b])
+                t = max(prep_time[c, b], act ^ ((act ^ pre) & -prep_pre[c, b]))      # pre if a PRE else act
                 t = NEVER if b == blocked_bank else t
                 best = min(best, prep_key[c, b] if t <= now else NEVER)
                 earliest = min(earliest, t)
@@ -622,10 +622,13 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 chan_st[c, C_PREP_W] = w
                 chan_st[c, C_BOUND] = scan_prepare(c, blocked_rank, blocked_bank, -1)[1]
             else:
+                cache_bank(c, w, b)
                 if group_rules[cmd]:
-                    cache_group(c, w, g - bg0)
-                else:
-                    cache_bank(c, w, b)
+                    # the other banks of the group: only the group's earliest cycles rose (their
+                    # requests, rows and own cycles are as before), so their times only rise to
+                    # them (a NEVER stays NEVER: every allowed cycle is below it)
+                    for bb in range((g - bg0) * bpg, (g - bg0 + 1) * bpg):
+                        prep_time[c, bb] = max(prep_time[c, bb], ok[c, g, ACT + prep_pre[c, bb]])
                 if cmd <= PRE:
                     chan_st[c, C_BOUND] = scan_prepare(c, blocked_rank, blocked_bank, -1)[1]
                 else:

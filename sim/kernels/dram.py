@@ -183,12 +183,18 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     ch_ptr[:] = ch_start[:-1]
     done = np.full(n, -1, np.int64)
 
-    by_cmd = rules[np.argsort(rules[:, 0], kind="mergesort")]
-    rule_start = np.zeros(NCMD + 1, np.int64)
-    for k in range(by_cmd.shape[0]):
-        rule_start[by_cmd[k, 0] + 1] += 1
+    # the constraint records grouped by command and scope: records rule_start[cmd, scope] up to
+    # rule_start[cmd, scope + 1] of rule_after / rule_delay (one loop per scope, without branches)
+    order = np.argsort(rules[:, 0] * 8 + rules[:, 2], kind="mergesort")
+    rule_after = rules[order, 1].copy()
+    rule_delay = rules[order, 3].copy()
+    rule_start = np.zeros((NCMD, 6), np.int64)
     for cmd in range(NCMD):
-        rule_start[cmd + 1] += rule_start[cmd]
+        for scope in range(6):
+            k = 0
+            for j in range(rules.shape[0]):
+                k += (rules[j, 0] < cmd) | ((rules[j, 0] == cmd) & (rules[j, 2] < scope))
+            rule_start[cmd, scope] = k
 
     ok = np.zeros((channels, chan_slot + 1, NCMD), np.int64)
     bank_st = np.zeros((channels, banks, 6), np.int64)
@@ -508,16 +514,18 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 trace[logged, 3] = b
                 stats[STAT_TRACED] = logged + 1
             # raise the earliest-allowed cycles the command's constraint records name
-            for k in range(rule_start[cmd], rule_start[cmd + 1]):
-                after, scope, t = by_cmd[k, 1], by_cmd[k, 2], now + by_cmd[k, 3]
-                if scope == S_OTHER:
-                    for other in range(rank0, rank0 + ranks):
-                        if other != rs and ok[c, other, after] < t:
-                            ok[c, other, after] = t
-                    continue
-                slot = b if scope == S_BANK else (g if scope == S_BG else (rs if scope == S_RANK else chan_slot))
-                if ok[c, slot, after] < t:
-                    ok[c, slot, after] = t
+            for k in range(rule_start[cmd, S_BANK], rule_start[cmd, S_BANK + 1]):
+                ok[c, b, rule_after[k]] = max(ok[c, b, rule_after[k]], now + rule_delay[k])
+            for k in range(rule_start[cmd, S_BG], rule_start[cmd, S_BG + 1]):
+                ok[c, g, rule_after[k]] = max(ok[c, g, rule_after[k]], now + rule_delay[k])
+            for k in range(rule_start[cmd, S_RANK], rule_start[cmd, S_RANK + 1]):
+                ok[c, rs, rule_after[k]] = max(ok[c, rs, rule_after[k]], now + rule_delay[k])
+            for k in range(rule_start[cmd, S_CHANNEL], rule_start[cmd, S_CHANNEL + 1]):
+                ok[c, chan_slot, rule_after[k]] = max(ok[c, chan_slot, rule_after[k]], now + rule_delay[k])
+            for k in range(rule_start[cmd, S_OTHER], rule_start[cmd, S_OTHER + 1]):
+                for other in range(rank0, rank0 + ranks):
+                    t = now + rule_delay[k] if other != rs else 0      # (0: leaves its own rank as it is)
+                    ok[c, other, rule_after[k]] = max(ok[c, other, rule_after[k]], t)
             # its effects; banks lo..hi-1 are then opened on new_row (>= 0) or closed
             lo, hi, new_row = b, b, np.int64(-1)
             if cmd == PREA:

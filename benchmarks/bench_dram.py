@@ -6,14 +6,17 @@ Generates seeded traces on HBM2 (uniform random reads; sequential reads),
 writes the random one as a DRAMsim3-format file and times its parsing, then
 times the kernel alone. A warm-up run first pays Numba's one-time set-up of the
 process (about 0.6 s, which `accsim mem` pays once per run) and loads or compiles
-the kernels, so neither timing includes it. The
-baseline measured in the same run is the sequential stream.
+the kernels, so neither timing includes it. The baseline measured in the same run is
+the sequential stream. Last comes the kind of stream the `dram` component replays for an
+op in an architecture (32 channels, every request queued at cycle 0).
 """
 from __future__ import annotations
 
 import argparse
 import tempfile
 import time
+from dataclasses import replace
+from types import MappingProxyType
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +59,16 @@ def main() -> None:
                   f"({seconds:.2f} s; {run.bandwidth_bytes_per_s / 1e9:6.1f} GB/s, hit rate {run.row_hit_rate:.1%})")
     ratio = results["random", "inorder"] / results["sequential", "inorder"]
     print(f"random / sequential wall-time ratio (in-order front end): {ratio:.2f}")
+    # what the `dram` component replays for an op: a stream striped over 32 channels (four HBM2
+    # stacks, as arch/npu_hbm2.yaml), every request queued at cycle 0
+    stacks = replace(preset, org=MappingProxyType({**preset.org, "channels": 32}))
+    began = time.perf_counter()
+    run = simulate_requests(stacks, ControllerSpec(), np.zeros(args.requests, np.int64), sequential,
+                            np.zeros(args.requests, bool))
+    seconds = time.perf_counter() - began
+    print(f"component replay, 32 channels, sequential: {args.requests / seconds / 1e6:5.2f} M requests/s  "
+          f"({seconds:.2f} s; {run.bandwidth_bytes_per_s / 1e9:6.1f} GB/s); "
+          f"x{results['sequential', 'unlimited'] / seconds:.2f} the 8-channel unlimited rate")
 
 
 if __name__ == "__main__":

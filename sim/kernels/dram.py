@@ -219,7 +219,9 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     key_bits = 1
     while (np.int64(1) << key_bits) < banks:
         key_bits += 1
-    hit_banks = np.zeros((channels, 2, 2, banks + 1), np.int64)   # [c, q, 0, k]: k-th bank with a hit; [c, q, 1, b]: its k
+    # [c, q, 0, k]: k-th bank with a hit; [c, q, 1, b]: its k (one slot more: set_hit writes past the
+    # list's end when the list does not change)
+    hit_banks = np.zeros((channels, 2, 2, banks + 1), np.int64)
     chan_st = np.zeros((channels, NC), np.int64)
     for c in range(channels):
         for q in range(2):

@@ -32,6 +32,7 @@ class DramRun:
     commands: np.ndarray            # (k, 4): cycle, command code, channel, bank (first k commands)
     command_energy_pj: np.ndarray   # per command code, from the preset's currents (zeros without them)
     background_mw: np.ndarray       # per rank: [all banks precharged, some bank open]
+    source: np.ndarray              # source id of each request (0 when the caller gave none)
 
     @property
     def requests(self) -> int:
@@ -54,6 +55,28 @@ class DramRun:
         total = self.row_hits + self.row_misses + self.row_conflicts
         return self.row_hits / total if total else 0.0
 
+    def by_source(self) -> dict[int, dict]:
+        """Per source id: requests, reads, writes, read latency (cycles: mean, p50, p99, max; None
+        without reads), the span from its first arrival to its last completion (cycles) and the
+        bandwidth it got over that span. The controller does not schedule by source (FR-FCFS is
+        source-blind, as in DRAMsim3 and Ramulator), so these only attribute the shared run."""
+        out = {}
+        latency = self.latency_cycles
+        for source in np.unique(self.source):
+            mine = self.source == source
+            reads = mine & ~self.is_write
+            lat = latency[reads]
+            span = int(self.done_cycle[mine].max() - self.arrive_cycle[mine].min())
+            seconds = span * self.preset.timing["tCK_ns"] * 1e-9
+            out[int(source)] = {
+                "requests": int(mine.sum()), "reads": int(reads.sum()), "writes": int((mine & self.is_write).sum()),
+                "read_latency_cycles": None if lat.size == 0 else {
+                    "mean": float(lat.mean()), "p50": float(np.percentile(lat, 50)),
+                    "p99": float(np.percentile(lat, 99)), "max": int(lat.max())},
+                "span_cycles": span,
+                "bandwidth_bytes_per_s": int(mine.sum()) * self.preset.burst_bytes / seconds if span > 0 else 0.0}
+        return out
+
     def energy_pj(self) -> dict[str, float] | None:
         """Command energy plus background energy (IDD2N when all banks of a rank are
         precharged, IDD3N while any is open), from the preset's currents."""
@@ -71,8 +94,9 @@ class DramRun:
 
 def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cycle, address, is_write,
                       frontend: str = "unlimited", trace_commands: int = 0,
-                      cycle_limit: int = 1 << 60, compiled=None) -> DramRun:
-    """Requests (arrival cycle, byte address, read/write) in arrival order -> DramRun.
+                      cycle_limit: int = 1 << 60, compiled=None, source=None) -> DramRun:
+    """Requests (arrival cycle, byte address, read/write, optionally a source id each) in arrival
+    order -> DramRun; `DramRun.by_source()` splits latency and bandwidth by source.
     `compiled`: compile_dram(preset, controller), when the caller keeps it between runs.
 
     `inorder` hands the controller at most one request per cycle in order and
@@ -81,9 +105,13 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
     if frontend not in FRONTENDS:
         raise ValueError(f"frontend must be one of {FRONTENDS}")
     arrive = np.ascontiguousarray(arrive_cycle, np.int64)
+    source = np.zeros(arrive.size, np.int64) if source is None else np.asarray(source, np.int64)
+    if source.shape != arrive.shape:
+        raise ValueError(f"source must give one id per request ({arrive.size}), got shape {source.shape}")
     if arrive.size and np.any(np.diff(arrive) < 0):
         order = np.argsort(arrive, kind="stable")
         arrive, address, is_write = arrive[order], np.asarray(address)[order], np.asarray(is_write)[order]
+        source = source[order]
     addr = np.ascontiguousarray(address, np.int64)
     writes = np.ascontiguousarray(is_write, np.bool_)
     compiled = compiled or compile_dram(preset, controller)
@@ -106,4 +134,4 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
         write_queue_occupancy=stats[kernel.STAT_WQ_OCC] / (cycles * channels),
         active_rank_cycles=int(stats[kernel.STAT_ACTIVE]), last_cycle=int(last),
         commands=trace[: int(stats[kernel.STAT_TRACED])].copy(),
-        command_energy_pj=compiled.energy_pj, background_mw=compiled.background_mw)
+        command_energy_pj=compiled.energy_pj, background_mw=compiled.background_mw, source=source)

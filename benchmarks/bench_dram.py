@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from dataclasses import replace
-from types import MappingProxyType
 from pathlib import Path
 
 import numpy as np
 
-from accsim.memory.preset import ControllerSpec, load_preset
+from accsim.memory.preset import ControllerSpec, load_preset, with_channels
 from accsim.memory.simulate import simulate_requests
 from accsim.memory.trace import parse_trace
 
@@ -61,7 +59,7 @@ def main() -> None:
     print(f"random / sequential wall-time ratio (in-order front end): {ratio:.2f}")
     # what the `dram` component replays for an op: a stream striped over 32 channels (four HBM2
     # stacks, as arch/npu_hbm2.yaml), every request queued at cycle 0
-    stacks = replace(preset, org=MappingProxyType({**preset.org, "channels": 32}))
+    stacks = with_channels(preset, 32)
     began = time.perf_counter()
     run = simulate_requests(stacks, ControllerSpec(), np.zeros(args.requests, np.int64), sequential,
                             np.zeros(args.requests, bool))

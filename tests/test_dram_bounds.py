@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from accsim.memory.preset import ControllerSpec, load_preset
+from accsim.memory.preset import ControllerSpec, load_preset, with_channels
 from accsim.memory.simulate import simulate_requests
 
 pytestmark = pytest.mark.golden
@@ -65,19 +65,13 @@ def test_every_preset_streams_near_its_refresh_bound(name):
     assert 0.85 * bound <= run.bandwidth_bytes_per_s <= preset.peak_bytes_per_s
 
 
-def _with_channels(preset, channels):
-    from dataclasses import replace
-    from types import MappingProxyType
-    return replace(preset, org=MappingProxyType({**preset.org, "channels": channels}))
-
-
 @pytest.mark.parametrize("mapping", ["ro-ra-bg-ba-ch-co", "ro-ch-ra-bg-ba-co", "ch-ro-ra-bg-ba-co"])
 def test_a_channel_count_that_is_no_power_of_two_is_a_digit_of_the_address(mapping):
     """40 channels (an A100's five HBM2 stacks): the channel is the address digit of radix 40 at
     its place in the mapping, and every other field keeps its bit field."""
     from accsim.kernels.dram import decode_addresses
     from accsim.memory.preset import compile_dram
-    preset = _with_channels(HBM2, 40)
+    preset = with_channels(HBM2, 40)
     compiled = compile_dram(preset, ControllerSpec(address_mapping=mapping))
     rng = np.random.default_rng(3)
     requests = rng.integers(0, preset.capacity_bytes // 64, 20_000)
@@ -94,7 +88,7 @@ def test_a_channel_count_that_is_no_power_of_two_is_a_digit_of_the_address(mappi
 
 
 def test_forty_channels_stream_at_forty_channels_of_bandwidth():
-    preset = _with_channels(HBM2, 40)
+    preset = with_channels(HBM2, 40)
     assert preset.peak_bytes_per_s == pytest.approx(HBM2.peak_bytes_per_s * 40 / 8)
     n = N * 40 // 8                 # as many requests per channel as the 8-channel test
     run = simulate_requests(preset, ControllerSpec(), np.zeros(n, np.int64), np.arange(n) * 64, np.zeros(n, bool))

@@ -288,7 +288,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     def scan_prepare(c, blocked_rank, blocked_bank, now):
         """The key (age, bank) of the oldest request whose ACT or PRE (queue C_PREP_W) may issue at
         `now` (NEVER: none), and the earliest cycle any may issue, the blocked ones aside. Without
-        branches on the banks' data, so that the compiler can vectorise it."""
+        branches on the banks' data, so that the compiler may vectorise it."""
         best, earliest = NEVER, NEVER
         for r in range(ranks):
             if r == blocked_rank and blocked_bank < 0:

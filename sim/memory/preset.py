@@ -184,15 +184,18 @@ def parse_controller_overrides(assignments) -> dict:
     return values
 
 
-def preset_from_params(params: dict) -> DramPreset:
-    """The preset a `type: dram` component names, with its channel count when it gives one."""
+def with_channels(preset: DramPreset, channels: int) -> DramPreset:
+    """The same device with `channels` channels in all (e.g. 32 for four 8-channel HBM2 stacks)."""
     from dataclasses import replace
 
+    return replace(preset, org=MappingProxyType({**preset.org, "channels": channels}))
+
+
+def preset_from_params(params: dict) -> DramPreset:
+    """The preset a `type: dram` component names, with its channel count when it gives one."""
     preset = load_preset(params["preset"])
     channels = params.get("channels") or 0
-    if channels:
-        preset = replace(preset, org=MappingProxyType({**preset.org, "channels": channels}))
-    return preset
+    return with_channels(preset, channels) if channels else preset
 
 
 def controller_from(values: dict) -> ControllerSpec:
@@ -255,7 +258,7 @@ def compile_dram(preset: DramPreset, controller: ControllerSpec) -> CompiledDram
     # radix but the channel count is a power of two, so those digits are bit fields
     radix = {"ch": o["channels"], "ra": o["ranks"], "bg": o["bankgroups"], "ba": o["banks_per_group"],
              "ro": o["rows"], "co": o["row_bytes"] // REQUEST_BYTES}
-    bits = {name: _bits(value) for name, value in radix.items()}
+    bits = {name: _bits(radix[name]) for name in ("ro", "bg", "ba")}     # for the XOR bank hash
     order = controller.address_mapping.split("-")[::-1]
     mapping = np.array([(FIELD_CODE[f], radix[f]) for f in order], np.int64)
     t = names

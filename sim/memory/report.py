@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .simulate import DramRun
+from .simulate import DramRun, latency_stats
 
 
 def mem_summary(run: DramRun, trace_format: str, frontend: str) -> dict:
     preset, tck_ns = run.preset, run.preset.timing["tCK_ns"]
     reads = ~run.is_write
     latency = run.latency_cycles[reads] if reads.any() else np.zeros(1, np.int64)
-    percentiles = {f"p{q}": float(np.percentile(latency, q)) for q in (50, 99)}
+    cycles = latency_stats(latency)
     summary = {
         "preset": preset.name, "trace_format": trace_format, "frontend": frontend,
         "requests": {"total": run.requests, "reads": int(reads.sum()), "writes": int((~reads).sum())},
@@ -18,9 +18,8 @@ def mem_summary(run: DramRun, trace_format: str, frontend: str) -> dict:
         "bandwidth": {"bytes_per_s": run.bandwidth_bytes_per_s, "gb_per_s": run.bandwidth_bytes_per_s / 1e9,
                       "peak_gb_per_s": preset.peak_bytes_per_s / 1e9,
                       "fraction_of_peak": run.bandwidth_bytes_per_s / preset.peak_bytes_per_s},
-        "read_latency_cycles": {"mean": float(latency.mean()), **percentiles, "max": float(latency.max())},
-        "read_latency_ns": {"mean": float(latency.mean()) * tck_ns,
-                            **{k: v * tck_ns for k, v in percentiles.items()}, "max": float(latency.max()) * tck_ns},
+        "read_latency_cycles": cycles,
+        "read_latency_ns": {k: v * tck_ns for k, v in cycles.items()},
         "row_buffer": {"hits": run.row_hits, "misses": run.row_misses, "conflicts": run.row_conflicts,
                        "hit_rate": run.row_hit_rate},
         "commands": run.command_counts,

@@ -70,9 +70,7 @@ class DramRun:
             seconds = span * self.preset.timing["tCK_ns"] * 1e-9
             out[int(source)] = {
                 "requests": int(mine.sum()), "reads": int(reads.sum()), "writes": int((mine & self.is_write).sum()),
-                "read_latency_cycles": None if lat.size == 0 else {
-                    "mean": float(lat.mean()), "p50": float(np.percentile(lat, 50)),
-                    "p99": float(np.percentile(lat, 99)), "max": int(lat.max())},
+                "read_latency_cycles": latency_stats(lat) if lat.size else None,
                 "span_cycles": span,
                 "bandwidth_bytes_per_s": int(mine.sum()) * self.preset.burst_bytes / seconds if span > 0 else 0.0}
         return out
@@ -135,3 +133,9 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
         active_rank_cycles=int(stats[kernel.STAT_ACTIVE]), last_cycle=int(last),
         commands=trace[: int(stats[kernel.STAT_TRACED])].copy(),
         command_energy_pj=compiled.energy_pj, background_mw=compiled.background_mw, source=source)
+
+
+def latency_stats(latency_cycles: np.ndarray) -> dict[str, float]:
+    """Mean, p50, p99 and max of some requests' latencies (cycles); at least one latency."""
+    return {"mean": float(latency_cycles.mean()), "p50": float(np.percentile(latency_cycles, 50)),
+            "p99": float(np.percentile(latency_cycles, 99)), "max": float(latency_cycles.max())}

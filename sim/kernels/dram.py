@@ -55,7 +55,11 @@ results are those of a controller that re-examines every request every cycle):
   happen (bound, C_HITWAKE, refresh) unless the write drain flag may change
   or the served queue switch then: the drain flag depends on the cycles at
   which it is evaluated;
-- a served request is unlinked from its bank's list; slots are reused.
+- a served request is unlinked from its bank's list; slots are reused;
+- with the unlimited front end the channels share nothing, so they run one
+  after another (a step then skips only its own channel's idle cycles), and
+  each channel that finishes early is run on to the end of the last one, as
+  every channel keeps refreshing until the run ends.
 
 Clarity-for-speed trade: state is packed into a few arrays (field indices in
 the B_*, R_*, E_*, L_*, P_*, C_*, Q_* and STAT_* constants), queue entries
@@ -317,15 +321,42 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         chan_st[c, C_NHIT_R + q] = k + add - remove
         lists[c, q, b, L_HIT] = e
 
+    # Unlimited front end: the channels share nothing, so each runs alone (part after part: its
+    # state stays in cache and steps skip the other channels' cycles), then every channel that
+    # finished early runs on to the last one's end (its refreshes go on meanwhile), as if all had
+    # been stepped together. In order, one part holds every channel. Each part logs its commands
+    # into its own rows of `trace` (the caller orders them by cycle and channel).
+    parts = channels if unlimited else 1
+    trace_rows = trace.shape[0] // parts
+    part_now = np.zeros(parts, np.int64)        # where each part stopped
+    part_logged = np.zeros(parts, np.int64)
+    phase, part, part_goal, end_cycle = 0, -1, 0, np.int64(0)
+    c_lo, c_hi, n_logged = 0, channels, 0
     head = 0
     issued_total = 0
-    queued = np.zeros(2, np.int64)      # queued requests per queue, all channels
+    queued = np.zeros(2, np.int64)      # queued requests per queue, this part's channels
     now = np.int64(0)
-    while issued_total < n and now < cycle_limit:
+    while True:
+        if now >= cycle_limit or (issued_total >= part_goal and now >= end_cycle):
+            # this part is done: on to the next one (phase 0: serve the requests; phase 1: run on
+            # to end_cycle, the cycle after the last command of phase 0)
+            if part >= 0:
+                part_now[part], part_logged[part] = now, n_logged
+            part += 1
+            if part == parts:
+                if phase == 1:
+                    break
+                phase, part, end_cycle = 1, 0, part_now.max()
+            if unlimited:
+                c_lo, c_hi = part, part + 1
+            now, n_logged = (part_now[part] if phase == 1 else 0), part_logged[part]
+            part_goal = issued_total + (0 if phase == 1 else (ch_start[c_hi] - ch_start[c_lo] if unlimited else n))
+            queued[:] = 0
+            continue
         # 1. front end: queue what arrived (in order: one request per cycle; unlimited: all
         #    that find room in their channel's queue)
-        k = 0
-        while k < (channels if unlimited else 1):
+        k = c_lo if unlimited else 0
+        while k < (c_hi if unlimited else 1):
             if unlimited:
                 c = k
                 if ch_ptr[c] == ch_start[c + 1]:
@@ -404,7 +435,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         # 2. one command per channel
         any_issued = False
         global_next = NEVER
-        for c in range(channels):
+        for c in range(c_lo, c_hi):
             if chan_wake[c] > now:       # nothing can issue on this channel before chan_wake[c]
                 global_next = min(global_next, chan_wake[c])
                 continue
@@ -508,13 +539,13 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             any_issued = True
             g, rs = bank_group[b], rank0 + r
             stats[cmd] += 1
-            logged = stats[STAT_TRACED]
-            if logged < trace.shape[0]:
-                trace[logged, 0] = now
-                trace[logged, 1] = cmd
-                trace[logged, 2] = c
-                trace[logged, 3] = b
-                stats[STAT_TRACED] = logged + 1
+            if n_logged < trace_rows:
+                row = part * trace_rows + n_logged
+                trace[row, 0] = now
+                trace[row, 1] = cmd
+                trace[row, 2] = c
+                trace[row, 3] = b
+                n_logged += 1
             # raise the earliest-allowed cycles the command's constraint records name
             for k in range(rule_start[cmd, S_BANK], rule_start[cmd, S_BANK + 1]):
                 ok[c, b, rule_after[k]] = max(ok[c, b, rule_after[k]], now + rule_delay[k])
@@ -671,7 +702,7 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         if not any_issued:
             wake = global_next
             if unlimited:
-                for c in range(channels):
+                for c in range(c_lo, c_hi):
                     if ch_ptr[c] < ch_start[c + 1]:
                         i = ch_ptr[c]
                         w = req[i, Q_WRITE]
@@ -681,14 +712,17 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 c, w = req[head, Q_CHAN], req[head, Q_WRITE]
                 if chan_st[c, w] < qcap[w] and req[head, Q_ARRIVE] < wake:
                     wake = req[head, Q_ARRIVE]
-            if wake >= NEVER:
+            if wake >= NEVER and phase == 0:
                 stats[STAT_STALLED] = 1       # nothing can ever issue again: report instead of spinning
+                part_logged[part] = n_logged
+                end_cycle = now
                 break
             if now < wake:
-                step = wake - now
+                step = min(wake, max(cycle_limit, now + 1)) - now      # (the statistics end at the limit)
         stats[STAT_RQ_OCC] += queued[0] * step
         stats[STAT_WQ_OCC] += queued[1] * step
         now += step
+    stats[STAT_TRACED] = part_logged.sum()
     last = np.int64(0)
     for i in range(n):
         if done[i] > last:
@@ -696,5 +730,5 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     for c in range(channels):
         for r in range(ranks):
             if rank_st[c, r, R_OPEN] > 0:
-                stats[STAT_ACTIVE] += now - rank_st[c, r, R_CHANGE]
+                stats[STAT_ACTIVE] += end_cycle - rank_st[c, r, R_CHANGE]
     return done, stats, last

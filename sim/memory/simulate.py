@@ -113,14 +113,17 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
     addr = np.ascontiguousarray(address, np.int64)
     writes = np.ascontiguousarray(is_write, np.bool_)
     compiled = compiled or compile_dram(preset, controller)
-    trace = np.zeros((trace_commands, 4), np.int64)
+    unlimited = frontend == "unlimited"
+    channels = preset.org["channels"]
+    # the unlimited front end runs the channels one after another, each logging into its own rows
+    trace = np.full((trace_commands * (channels if unlimited else 1), 4), -1, np.int64)
     done, stats, last = kernel.simulate_dram(arrive, addr, writes, compiled.org, compiled.rules, compiled.scalars,
-                                             compiled.mapping, frontend == "unlimited", np.int64(cycle_limit),
-                                             trace)
+                                             compiled.mapping, unlimited, np.int64(cycle_limit), trace)
+    logged = trace[trace[:, 0] >= 0]
+    commands = logged[np.lexsort((logged[:, 2], logged[:, 0]))][:trace_commands]    # by cycle, then channel
     if stats[kernel.STAT_STALLED]:
         raise RuntimeError(f"DRAM controller stalled at cycle {int(last)} with requests pending "
                            "(a scheduling deadlock: please report it with the trace)")
-    channels = preset.org["channels"]
     cycles = max(int(last), 1)
     return DramRun(
         preset=preset, done_cycle=done, arrive_cycle=arrive, is_write=writes,
@@ -131,7 +134,7 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
         read_queue_occupancy=stats[kernel.STAT_RQ_OCC] / (cycles * channels),
         write_queue_occupancy=stats[kernel.STAT_WQ_OCC] / (cycles * channels),
         active_rank_cycles=int(stats[kernel.STAT_ACTIVE]), last_cycle=int(last),
-        commands=trace[: int(stats[kernel.STAT_TRACED])].copy(),
+        commands=commands,
         command_energy_pj=compiled.energy_pj, background_mw=compiled.background_mw, source=source)
 
 

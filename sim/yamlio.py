@@ -145,7 +145,9 @@ def read_file(path: Path) -> str:
 
 def deep_merge(base: LocDict, override: LocDict) -> LocDict:
     """Mappings merge key by key; anything else in `override` replaces `base`; a key
-    set to null (`~`) in `override` removes the key inherited from `base`."""
+    set to null (`~`) in `override` removes the key inherited from `base`; a mapping whose
+    `type` differs from the inherited one's replaces it whole (the fields of one component
+    type mean nothing to another)."""
     merged = LocDict(base, origin=override.origin)
     merged.key_locations = dict(base.key_locations)
     for key, value in override.items():
@@ -153,8 +155,10 @@ def deep_merge(base: LocDict, override: LocDict) -> LocDict:
             del merged[key]
             merged.key_locations.pop(key, None)
             continue
-        if isinstance(value, LocDict) and isinstance(merged.get(key), LocDict):
-            merged[key] = deep_merge(merged[key], value)
+        inherited = merged.get(key)
+        if (isinstance(value, LocDict) and isinstance(inherited, LocDict)
+                and value.get("type", inherited.get("type")) == inherited.get("type")):
+            merged[key] = deep_merge(inherited, value)
         else:
             merged[key] = value
         merged.key_locations[key] = override.location(key)

@@ -199,12 +199,12 @@ def test_synthesis_cell_counts_price_the_area_when_present(tmp_path, monkeypatch
 def test_cycle_level_dram_energy_from_currents(small_llm):
     result = accsim.run("npu_hbm2", small_llm)
     energy = result.summary["energy"]
-    provenance = energy["estimators"]["components"]["hbm2"]
+    provenance = energy["estimators"]["components"]["hbm"]
     assert provenance["events"]["RD"]["by"] == "dram_currents"
     assert energy["static_pj"] > 0 and energy["by_event"]["ACT"] > 0
     # the same command counts as the DRAM model's own energy report
-    commands = result.summary["components"]["hbm2"]["commands"]
-    frame = result.energy.query("component == 'hbm2'")
+    commands = result.summary["components"]["hbm"]["commands"]
+    frame = result.energy.query("component == 'hbm'")
     for command, count in commands.items():
         assert frame.loc[frame["event"] == command, "count"].sum() == count
     assert sum(energy["by_component"].values()) == pytest.approx(energy["total_pj"], rel=1e-9)
@@ -265,7 +265,7 @@ def test_pim_commands_are_priced_from_the_commands_they_resemble():
 
     system = System(accsim.load_arch("npu_hbm2"))
     estimator = DramCurrentsEstimator(technology(system.arch.technology), system)
-    dram = system.components["hbm2"]
+    dram = system.components["hbm"]
     table = load_table("horowitz45")
     assert estimator.event_pj(dram, "PIM_COMP") == pytest.approx(table.pim["comp_to_read"]
                                                                  * estimator.event_pj(dram, "RD"))
@@ -280,8 +280,8 @@ def test_every_bundled_dram_preset_is_priced():
     from accsim.memory.preset import load_preset, preset_names
 
     for preset in preset_names():
-        books = _books("npu_hbm2", [f"components.hbm2.preset={preset}", "components.hbm2.channels=0"])
-        assert books.area["by_component"]["hbm2"] > 0, preset
+        books = _books("npu_hbm2", [f"components.hbm.preset={preset}", "components.hbm.channels=0"])
+        assert books.area["by_component"]["hbm"] > 0, preset
         assert (books.energy["static_pj"] > 0) == (load_preset(preset).power is not None), preset
 
 

@@ -111,15 +111,15 @@ def test_out_on_a_file_is_an_input_error(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("body, path, message", [
-    ("{preset: hbm9}", "components.hbm2.preset", "no bundled DRAM preset"),
-    ("{channels: -8}", "components.hbm2.channels", "at least 0"),
-    ("{address_mapping: ro-ch}", "components.hbm2.address_mapping", "must name each of"),
-    ("{refresh: per_bank}", "components.hbm2.refresh", "no per-bank refresh"),
-    ("{write_low_watermark: 0.9}", "components.hbm2.write_low_watermark", "below write_high_watermark"),
+    ("{preset: hbm9}", "components.hbm.preset", "no bundled DRAM preset"),
+    ("{channels: -8}", "components.hbm.channels", "at least 0"),
+    ("{address_mapping: ro-ch}", "components.hbm.address_mapping", "must name each of"),
+    ("{refresh: per_bank}", "components.hbm.refresh", "no per-bank refresh"),
+    ("{write_low_watermark: 0.9}", "components.hbm.write_low_watermark", "below write_high_watermark"),
 ])
 def test_dram_component_problems_are_located(tmp_path, capsys, body, path, message):
     arch = tmp_path / "a.yaml"
-    arch.write_text(f"extends: npu_hbm2\ncomponents:\n  hbm2: {body}\n")
+    arch.write_text(f"extends: npu_hbm2\ncomponents:\n  hbm: {body}\n")
     code, errors = _errors(capsys, ["check", str(arch)])
     assert code == 2 and len(errors) == 1
     assert f"a.yaml:3: {path}: " in errors[0] and message in errors[0]

@@ -172,11 +172,11 @@ def test_analytical_dram_model_is_the_ideal_memory_of_its_preset(tmp_path):
     path.write_text("schema_version: 1\nname: small\ndescription: d\nkind: llm\n"
                     "model: {layers: 2, d_model: 128, heads: 4, ffn: 512, ffn_kind: gelu, vocab: 512, context: 64,"
                     " norm: layernorm}\nserving: {batch_size: 2, prompt_tokens: 8, generate_tokens: 3}\n")
-    analytical = accsim.run("npu_hbm2", str(path), overrides=["components.hbm2.model=analytical"])
+    analytical = accsim.run("npu_hbm2", str(path), overrides=["components.hbm.model=analytical"])
     ideal = accsim.run("npu", str(path), overrides=["components.hbm.latency=30 ns"])
     assert analytical.summary["total"]["cycles"] == ideal.summary["total"]["cycles"]
-    assert "commands" not in analytical.summary["components"]["hbm2"]
+    assert "commands" not in analytical.summary["components"]["hbm"]
     by_component = (analytical.summary["energy"]["by_component"], ideal.summary["energy"]["by_component"])
-    assert by_component[0]["hbm2"] == pytest.approx(by_component[1]["hbm"], rel=1e-9)
+    assert by_component[0]["hbm"] == pytest.approx(by_component[1]["hbm"], rel=1e-9)
     command_level = accsim.run("npu_hbm2", str(path))
-    assert command_level.summary["components"]["hbm2"]["commands"]["ACT"] > 0
+    assert command_level.summary["components"]["hbm"]["commands"]["ACT"] > 0

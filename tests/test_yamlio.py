@@ -41,6 +41,19 @@ def test_extends_deep_merge(tmp_path):
     assert len(loaded.file_hashes) == 2
 
 
+
+def test_extends_with_another_type_replaces_the_mapping(tmp_path):
+    """A mapping whose `type` differs from the inherited one's keeps none of its fields;
+    the same type (or none given) merges key by key."""
+    (tmp_path / "base.yaml").write_text("c:\n  mem: {type: ideal_memory, bandwidth: 1, latency: 2}\n"
+                                        "  dma: {type: dma, memory: mem}\n")
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\nc:\n  mem: {type: dram, preset: hbm2}\n"
+                                         "  dma: {setup_cycles: 3}\n")
+    tree = load(tmp_path / "child.yaml").tree
+    assert tree["c"]["mem"] == {"type": "dram", "preset": "hbm2"}
+    assert tree["c"]["dma"] == {"type": "dma", "memory": "mem", "setup_cycles": 3}
+    assert tree["c"]["mem"].location("preset")[0].endswith("child.yaml")
+
 def test_extends_cycle(tmp_path):
     (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
     (tmp_path / "b.yaml").write_text("extends: a.yaml\n")

@@ -152,8 +152,13 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
 
     Returns (done cycle per request, stats: command counts [0:9], row hits,
     misses, conflicts, read/write queue occupancy integrals, rank-active cycle
-    integral, commands logged into `trace` (an (n, 4) int64 array, may have
-    0 rows), then bus busy cycles per channel; last completion cycle).
+    integral, commands logged into `trace`, then bus busy cycles per channel;
+    last completion cycle).
+
+    `trace` (an (n, 4) int64 array, may have 0 rows) receives each channel's first
+    commands as (cycle, command, channel, bank): in order, the first n of the run in
+    issue order; unlimited, channel c's first n / channels in rows from c * (n /
+    channels) on (rows left unwritten keep their values; the caller sorts by cycle).
     """
     n = arrive.shape[0]
     channels, ranks, bgs, bpg = org[0], org[1], org[2], org[3]

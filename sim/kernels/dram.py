@@ -306,7 +306,10 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             for b in range(r * rank_banks, (r + 1) * rank_banks):
                 t = max(prep_time[c, b], act ^ ((act ^ pre) & -prep_pre[c, b]))      # pre if a PRE else act
                 t = NEVER if b == blocked_bank else t
-                best = min(best, prep_key[c, b] if t <= now else NEVER)
+                # the key if ready, else NEVER, selected by mask: the key is read whether or not it
+                # is used, so that the compiler does not branch on the (data-dependent) comparison
+                key = prep_key[c, b]
+                best = min(best, key ^ ((key ^ NEVER) & -np.int64(t > now)))
                 earliest = min(earliest, t)
         return best, earliest
 
@@ -506,9 +509,12 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                             if rr == blocked_rank and (blocked_bank < 0 or blocked_bank == bb):
                                 continue
                             t = column(c, w, bb)[1]
-                            # (without branches: their outcome is data dependent)
-                            seq = ent[c, w, lists[c, w, bb, L_HIT], E_SEQ] if t <= now else NEVER
-                            earliest = min(earliest, NEVER if t <= now else t)
+                            # (without branches, their outcome being data dependent: the age is read
+                            # whether or not it is used and selected by mask)
+                            seq = ent[c, w, lists[c, w, bb, L_HIT], E_SEQ]
+                            later = -np.int64(t > now)
+                            seq = seq ^ ((seq ^ NEVER) & later)
+                            earliest = min(earliest, t | (NEVER & ~later))
                             best = bb if seq < best_seq else best
                             best_seq = min(best_seq, seq)
                         if best >= 0:

@@ -116,6 +116,13 @@ R_OPEN, R_FAW, R_FAWPOS, R_DUE, R_NEXTBANK, R_CHANGE = 0, 1, 5, 6, 7, 8
 NC = 17
 
 
+@njit(cache=True, inline="always")
+def pick(yes, a, b):
+    """b if yes (0 or 1) else a, without a branch (the scans' outcomes are data dependent, and a
+    branch the compiler makes of a conditional load mispredicts)."""
+    return a ^ ((a ^ b) & -np.int64(yes))
+
+
 @njit(cache=True)
 def decode_addresses(addr, mapping, org, xor_hash, bank_bits):
     """Split byte addresses (64-byte requests) into row, rank, bank group, bank, channel, column:
@@ -304,12 +311,9 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 continue
             act, pre = rank_allows(c, r, ACT), rank_allows(c, r, PRE)
             for b in range(r * rank_banks, (r + 1) * rank_banks):
-                t = max(prep_time[c, b], act ^ ((act ^ pre) & -prep_pre[c, b]))      # pre if a PRE else act
+                t = max(prep_time[c, b], pick(prep_pre[c, b], act, pre))
                 t = NEVER if b == blocked_bank else t
-                # the key if ready, else NEVER, selected by mask: the key is read whether or not it
-                # is used, so that the compiler does not branch on the (data-dependent) comparison
-                key = prep_key[c, b]
-                best = min(best, key ^ ((key ^ NEVER) & -np.int64(t > now)))
+                best = min(best, pick(t > now, prep_key[c, b], NEVER))    # the key if ready, else NEVER
                 earliest = min(earliest, t)
         return best, earliest
 
@@ -509,12 +513,9 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                             if rr == blocked_rank and (blocked_bank < 0 or blocked_bank == bb):
                                 continue
                             t = column(c, w, bb)[1]
-                            # (without branches, their outcome being data dependent: the age is read
-                            # whether or not it is used and selected by mask)
-                            seq = ent[c, w, lists[c, w, bb, L_HIT], E_SEQ]
-                            later = -np.int64(t > now)
-                            seq = seq ^ ((seq ^ NEVER) & later)
-                            earliest = min(earliest, t | (NEVER & ~later))
+                            # (without branches: their outcome is data dependent)
+                            seq = pick(t > now, ent[c, w, lists[c, w, bb, L_HIT], E_SEQ], NEVER)
+                            earliest = min(earliest, pick(t > now, NEVER, t))
                             best = bb if seq < best_seq else best
                             best_seq = min(best_seq, seq)
                         if best >= 0:

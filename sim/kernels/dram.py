@@ -61,14 +61,28 @@ results are those of a controller that re-examines every request every cycle):
   each channel that finishes early is run on to the end of the last one, as
   every channel keeps refreshing until the run ends.
 
-Clarity-for-speed trade: state is packed into a few arrays (field indices in
-the B_*, R_*, E_*, L_*, P_*, C_*, Q_* and STAT_* constants), queue entries
-carry copies of their request's fields, the counts of queued requests that
-want or conflict with each open row are kept up to date instead of recounted,
-the per-channel step is written in place inside the main loop (helpers are
-closures: Numba inlines them without reference counting the arrays they use,
-which module-level functions taking the arrays as arguments would cost), and
-the scans avoid branches whose outcome is data dependent. The helpers that
+Clarity-for-speed trade: state is packed into a few flat (1-D) arrays, one per
+kind of record, each record a run of fields at a constant stride (field
+indices in the B_*, R_*, E_*, L_*, C_*, Q_* and STAT_* constants, strides NB,
+NR, NE, NL, NC, NQ; `ok` holds NCMD earliest allowed cycles per slot): channel
+c's bank b is record c * banks + b of bank_st, its rank r record c * ranks + r
+of rank_st, the list of its bank b in queue q record (c * 2 + q) * banks + b of
+`lists`, an entry slot a record of `ent` (the slots of channel c's queue q are
+(c * 2 + q) * cap on; links hold these global slot numbers). The index helpers
+(okx, bkx, ...) compute these indices and return them unsigned: Numba adds to
+every signed subscript a select for negative indices and keeps, for every
+multi-dimensional array, its shapes to multiply with; with ~20 such arrays live
+in the loop these did not fit in registers and were reloaded from the stack on
+every access (flat arrays with constant strides and unsigned indices: about a
+third fewer instructions per request). Queue entries carry copies of their
+request's fields, each command's constraint records are resolved per issuing
+bank into `ok` indices (one loop per command, without branches on the scope),
+the counts of queued requests that want or conflict with each open row are
+kept up to date instead of recounted, the per-channel step is written in
+place inside the main loop (helpers are closures: Numba inlines them without
+reference counting the arrays they use, which module-level functions taking
+the arrays as arguments would cost), and the scans avoid branches whose
+outcome is data dependent. The helpers that
 write the state are also written without branches: an inlined closure with
 branches around its array writes made Numba keep atomic reference counting in
 the hot loop (11% of the run time on random reads).
@@ -81,6 +95,8 @@ from numba import njit
 # Command codes (accsim.memory.constraints.COMMANDS order)
 ACT, PRE, PREA, RD, WR, RDA, WRA, REF, REFPB = 0, 1, 2, 3, 4, 5, 6, 7, 8
 NCMD = 9
+# constraint record scopes: the slot a record raises is the issuing bank's, its group's, its rank's,
+# the channel's or the other ranks'
 S_BANK, S_BG, S_RANK, S_CHANNEL, S_OTHER = 0, 1, 2, 3, 4
 # Scalar slots (accsim.memory.preset.SCALAR_NAMES order)
 (CL, CWL, TBURST, TFAW, TREFI, TRFC, TREFIPB, TRFCPB, RQ, WQ, WHIGH, WLOW, HITCAP, CLOSED, REFMODE, XOR,
@@ -89,20 +105,26 @@ NEVER = np.int64(1) << np.int64(60)
 # stats layout: command counts, then counters, then bus busy cycles per channel
 STAT_HIT, STAT_MISS, STAT_CONFLICT, STAT_RQ_OCC, STAT_WQ_OCC, STAT_ACTIVE, STAT_TRACED, STAT_STALLED = range(9, 17)
 STAT_BUS = 17
-# request fields (columns of the req array: one request's fields share a cache line); Q_IDX is the
-# request's index in the input
-Q_ROW, Q_RANK, Q_BG, Q_BANK, Q_WRITE, Q_CHAN, Q_ARRIVE, Q_IDX = range(8)
+# Each kind of record below lives in one flat array, its fields at a constant stride (NQ, NE, NL, NB,
+# NR, NC: module docstring).
+# request fields (NQ per request in `req`, padded so that one request's fields share a cache line);
+# Q_IDX is the request's index in the input
+Q_ROW, Q_RANK, Q_BANK, Q_WRITE, Q_CHAN, Q_ARRIVE, Q_IDX = range(7)
+NQ = 8
 # queue entry fields (copied in at enqueue); E_SEQ orders entries by age, E_NEXT / E_PREV
 # link the entries of one bank and queue, oldest first
-E_IDX, E_ROW, E_RANK, E_BG, E_BANK, E_STATE, E_SEQ, E_NEXT, E_PREV = range(9)
-NE = 9
+E_IDX, E_ROW, E_STATE, E_SEQ, E_NEXT, E_PREV = range(6)
+NE = 6
 # per channel, queue and bank: first and last entry of its list, its oldest row hit and its
 # oldest entry for another row (or for any row while the bank is closed); -1 when none
 L_HEAD, L_TAIL, L_HIT, L_OTHER = range(4)
+NL = 4
 # bank fields, rank fields
 # B_WANTED / B_CONFLICT count requests of both queues, *_W those of the write queue alone
 B_ROW, B_STREAK, B_WANTED, B_CONFLICT, B_WANTED_W, B_CONFLICT_W = range(6)
+NB = 6
 R_OPEN, R_FAW, R_FAWPOS, R_DUE, R_NEXTBANK, R_CHANGE = 0, 1, 5, 6, 7, 8
+NR = 9
 # channel fields
 # C_HITS_*: queued row hits per queue; C_HITWAKE_*: no hit of that queue is looked at before this
 # cycle (set by each look at the hits that issues none; reset to 0 whenever hits are added or one
@@ -110,7 +132,7 @@ R_OPEN, R_FAW, R_FAWPOS, R_DUE, R_NEXTBANK, R_CHANGE = 0, 1, 5, 6, 7, 8
 # C_SERVED, C_BLOCKED_R/B: queue served and refresh-blocked rank and bank when C_BOUND was set;
 # C_BOUND: no ACT or PRE of that queue may issue before this cycle (module docstring). C_SEQ: age of
 # the next entry; C_FREE_*: first free entry slot per queue (free slots are linked by E_NEXT);
-# C_NHIT_*: number of banks with a hit per queue (listed in `hit_banks`).
+# C_NHIT_*: number of banks with a hit per queue (listed in `hit_list`).
 (C_RQLEN, C_WQLEN, C_DRAIN, C_HITS_R, C_HITS_W, C_HITWAKE_R, C_HITWAKE_W, C_SERVED, C_BOUND, C_BLOCKED_R,
  C_BLOCKED_B, C_SEQ, C_FREE_R, C_FREE_W, C_PREP_W, C_NHIT_R, C_NHIT_W) = range(17)
 NC = 17
@@ -121,6 +143,14 @@ def pick(yes, a, b):
     """b if yes (0 or 1) else a, without a branch (the scans' outcomes are data dependent, and a
     branch the compiler makes of a conditional load mispredicts)."""
     return a ^ ((a ^ b) & -np.int64(yes))
+
+
+@njit(cache=True, inline="always")
+def ix(i):
+    """i as an array index that Numba does not check for negative values (the wraparound select it
+    adds for signed indices costs instructions and, for every array, a register holding its length).
+    Only for subscripts: in Numba, uint64 arithmetic with int64 gives float64."""
+    return np.uint64(i)
 
 
 @njit(cache=True)
@@ -173,79 +203,75 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     banks = ranks * rank_banks
     bg_total = ranks * bgs
     bg0, rank0, chan_slot = banks, banks + bg_total, banks + bg_total + ranks   # slots in `ok`
+    slots = chan_slot + 1
     fields = decode_addresses(addr, mapping, org, scalars[XOR], scalars[BANKBITS])
     # the requests in the order the front end takes them: in arrival order (in order), or each
-    # channel's in arrival order, channel after channel: req[ch_start[c]:ch_start[c + 1]] (unlimited)
+    # channel's in arrival order, channel after channel: requests ch_start[c] to ch_start[c + 1] of
+    # `req` (unlimited)
     ch_start = np.zeros(channels + 1, np.int64)
     for i in range(n):
         ch_start[fields[4, i] + 1] += 1
     for c in range(channels):
         ch_start[c + 1] += ch_start[c]
     ch_ptr = ch_start[:-1].copy()
-    req = np.empty((n, 8), np.int64)
+    req = np.empty(n * NQ, np.int64)
     for i in range(n):
         j = i
         if unlimited:
             j = ch_ptr[fields[4, i]]
             ch_ptr[fields[4, i]] += 1
-        req[j, Q_ROW] = fields[0, i]
-        req[j, Q_RANK] = fields[1, i]
-        req[j, Q_BG] = fields[1, i] * bgs + fields[2, i]
-        req[j, Q_BANK] = req[j, Q_BG] * bpg + fields[3, i]
-        req[j, Q_WRITE] = 1 if is_write[i] else 0
-        req[j, Q_CHAN] = fields[4, i]
-        req[j, Q_ARRIVE] = arrive[i]
-        req[j, Q_IDX] = i
+        q = j * NQ
+        req[q + Q_ROW] = fields[0, i]
+        req[q + Q_RANK] = fields[1, i]
+        req[q + Q_BANK] = (fields[1, i] * bgs + fields[2, i]) * bpg + fields[3, i]
+        req[q + Q_WRITE] = 1 if is_write[i] else 0
+        req[q + Q_CHAN] = fields[4, i]
+        req[q + Q_ARRIVE] = arrive[i]
+        req[q + Q_IDX] = i
     ch_ptr[:] = ch_start[:-1]
     done = np.full(n, -1, np.int64)
 
-    # the constraint records grouped by command and scope: records rule_start[cmd, scope] up to
-    # rule_start[cmd, scope + 1] of rule_after / rule_delay (one loop per scope, without branches)
-    order = np.argsort(rules[:, 0] * 8 + rules[:, 2], kind="mergesort")
-    rule_after = rules[order, 1].copy()
-    rule_delay = rules[order, 3].copy()
-    rule_start = np.zeros((NCMD, 6), np.int64)
-    for cmd in range(NCMD):
-        for scope in range(6):
-            k = 0
-            for j in range(rules.shape[0]):
-                k += (rules[j, 0] < cmd) | ((rules[j, 0] == cmd) & (rules[j, 2] < scope))
-            rule_start[cmd, scope] = k
-
-    ok = np.zeros((channels, chan_slot + 1, NCMD), np.int64)
-    bank_st = np.zeros((channels, banks, 6), np.int64)
-    bank_st[:, :, B_ROW] = -1
-    rank_st = np.zeros((channels, ranks, 9), np.int64)
-    rank_st[:, :, R_FAW:R_FAW + 4] = -1
+    ok = np.zeros(channels * slots * NCMD, np.int64)
+    bank_st = np.zeros(channels * banks * NB, np.int64)
+    bank_st[B_ROW::NB] = -1
+    rank_st = np.zeros(channels * ranks * NR, np.int64)
     mode = scalars[REFMODE]
     interval = scalars[TREFI] if mode == 1 else scalars[TREFIPB]
     for c in range(channels):
         for r in range(ranks):
+            x = (c * ranks + r) * NR
+            rank_st[x + R_FAW:x + R_FAW + 4] = -1
             # refreshes staggered over channels and ranks, as DRAMsim3's staggered policy
-            rank_st[c, r, R_DUE] = interval * (r * channels + c + 1) // (ranks * channels) if mode > 0 else NEVER
+            rank_st[x + R_DUE] = interval * (r * channels + c + 1) // (ranks * channels) if mode > 0 else NEVER
     cap = max(scalars[RQ], scalars[WQ])
-    ent = np.full((channels, 2, cap, NE), -1, np.int64)
-    lists = np.full((channels, 2, banks, 4), -1, np.int64)
+    # entry slots: channel c's of queue q are (c * 2 + q) * cap up to the next queue's
+    ent = np.full(channels * 2 * cap * NE, -1, np.int64)
+    lists = np.full(channels * 2 * banks * NL, -1, np.int64)
     # per channel and bank, for queue C_PREP_W (-1: none): the earliest cycle the bank and its bank
     # group allow the ACT or PRE its oldest request for another row asks for (NEVER when there is
     # none or the PRE is held), 1 for a PRE (0: ACT), and the key age << key_bits | bank
-    prep_time = np.zeros((channels, banks), np.int64)
-    prep_pre = np.zeros((channels, banks), np.int64)
-    prep_key = np.zeros((channels, banks), np.int64)
+    prep_time = np.zeros(channels * banks, np.int64)
+    prep_pre = np.zeros(channels * banks, np.int64)
+    prep_key = np.zeros(channels * banks, np.int64)
     key_bits = 1
     while (np.int64(1) << key_bits) < banks:
         key_bits += 1
-    # [c, q, 0, k]: k-th bank with a hit; [c, q, 1, b]: its k (one slot more: set_hit writes past the
-    # list's end when the list does not change)
-    hit_banks = np.zeros((channels, 2, 2, banks + 1), np.int64)
-    chan_st = np.zeros((channels, NC), np.int64)
+    # per channel and queue, banks + 1 slots from (c * 2 + q) * (banks + 1) on: hit_list's first
+    # C_NHIT_* are the banks with a hit, hit_pos's b-th is bank b's place in that list (one slot more:
+    # set_hit writes past the list's end when the list does not change)
+    hit_list = np.zeros(channels * 2 * (banks + 1), np.int64)
+    hit_pos = np.zeros(channels * 2 * (banks + 1), np.int64)
+    chan_st = np.zeros(channels * NC, np.int64)
     for c in range(channels):
         for q in range(2):
-            for k in range(cap - 1):
-                ent[c, q, k, E_NEXT] = k + 1       # free slots are linked through E_NEXT
-        chan_st[c, C_BLOCKED_R] = -1
-        chan_st[c, C_BLOCKED_B] = -1
-        chan_st[c, C_PREP_W] = -1
+            first = (c * 2 + q) * cap
+            for k in range(first, first + cap - 1):
+                ent[k * NE + E_NEXT] = k + 1       # free slots are linked through E_NEXT
+        chan_st[c * NC + C_BLOCKED_R] = -1
+        chan_st[c * NC + C_BLOCKED_B] = -1
+        chan_st[c * NC + C_PREP_W] = -1
+        chan_st[c * NC + C_FREE_R] = c * 2 * cap
+        chan_st[c * NC + C_FREE_W] = (c * 2 + 1) * cap
     chan_wake = np.zeros(channels, np.int64)  # a channel sleeps until this cycle unless something arrives
     qcap = np.array([scalars[RQ], scalars[WQ]], np.int64)
     stats = np.zeros(STAT_BUS + channels, np.int64)
@@ -255,6 +281,29 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     for b in range(banks):
         bank_group[b] = bg0 + b // bpg
         bank_rank[b] = rank0 + b // rank_banks
+    # the constraint records of each command resolved for each bank issuing it: entries rule_start[cmd]
+    # up to rule_start[cmd + 1] of bank b's row in rule_index (the record's slot * NCMD + its command
+    # after: the slot of the bank, its group, its rank, the channel, or for S_OTHER one entry per other
+    # rank) and of rule_delay. One loop per command, without branches on the scope.
+    rule_start = np.zeros(NCMD + 1, np.int64)
+    for k in range(rules.shape[0]):
+        rule_start[rules[k, 0] + 1] += ranks - 1 if rules[k, 2] == S_OTHER else 1
+    for cmd in range(NCMD):
+        rule_start[cmd + 1] += rule_start[cmd]
+    n_entries = rule_start[NCMD]
+    rule_index = np.empty(banks * n_entries, np.int64)
+    rule_delay = np.empty(n_entries, np.int64)
+    fill = rule_start.copy()
+    for k in range(rules.shape[0]):
+        cmd, after, scope = rules[k, 0], rules[k, 1], rules[k, 2]
+        for o in range(ranks - 1 if scope == S_OTHER else 1):
+            j = fill[cmd]
+            fill[cmd] += 1
+            rule_delay[j] = rules[k, 3]
+            for b in range(banks):
+                own = bank_rank[b] - rank0
+                slot = (b, bank_group[b], bank_rank[b], chan_slot, rank0 + o + (o >= own))[scope]
+                rule_index[b * n_entries + j] = slot * NCMD + after
     # commands with a bank-group record on ACT or PRE (the others change only their own bank's `prep`)
     group_rules = np.zeros(NCMD, np.bool_)
     for k in range(rules.shape[0]):
@@ -266,35 +315,77 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
 
     # Helpers are closures over the state arrays (Numba inlines them; passing the arrays as
     # arguments of module-level functions would cost reference counting on every call).
+    # Indices into the flat state arrays (module docstring). They are unsigned, so that Numba
+    # leaves out the negative-index wraparound; use them only as subscripts (uint64 with int64
+    # arithmetic is float64 in Numba).
+    def okx(c, slot, cmd):
+        """Channel c's earliest allowed cycle of command cmd in `slot` (a bank, bank group, rank or
+        the channel's slot)."""
+        return ix((c * slots + slot) * NCMD + cmd)
+
+    def bkx(c, b, f):
+        """Field f (B_*) of channel c's bank b."""
+        return ix((c * banks + b) * NB + f)
+
+    def rkx(c, r, f):
+        """Field f (R_*) of channel c's rank r."""
+        return ix((c * ranks + r) * NR + f)
+
+    def lsx(c, q, b, f):
+        """Field f (L_*) of the list of channel c's bank b in queue q."""
+        return ix(((c * 2 + q) * banks + b) * NL + f)
+
+    def enx(e, f):
+        """Field f (E_*) of entry slot e."""
+        return ix(e * NE + f)
+
+    def chx(c, f):
+        """Field f (C_*) of channel c."""
+        return ix(c * NC + f)
+
+    def bnx(c, b):
+        """Channel c's bank b in prep_time, prep_pre and prep_key."""
+        return ix(c * banks + b)
+
+    def hix(c, q, k):
+        """Slot k of channel c's hit_list / hit_pos for queue q."""
+        return ix((c * 2 + q) * (banks + 1) + k)
+
+    def rqx(i, f):
+        """Field f (Q_*) of request i in `req`."""
+        return ix(i * NQ + f)
+
     def column(c, w, b):
         """Column command for bank b's hits in queue w, and its earliest cycle (NEVER while the hit
         cap yields to a waiting conflict of that queue)."""
         # (without branches, as arithmetic: RD + 1 = WR, RD + 2 = RDA, WR + 2 = WRA)
-        cmd = RD + w + 2 * ((scalars[CLOSED] != 0) & (bank_st[c, b, B_WANTED] <= 1))
-        t = max(max(ok[c, b, cmd], ok[c, bank_group[b], cmd]), max(ok[c, bank_rank[b], cmd], ok[c, chan_slot, cmd]))
-        conflicts = (1 - w) * bank_st[c, b, B_CONFLICT] + (2 * w - 1) * bank_st[c, b, B_CONFLICT_W]
-        return cmd, NEVER if (bank_st[c, b, B_STREAK] >= hit_cap) & (conflicts > 0) else t
+        cmd = RD + w + 2 * ((scalars[CLOSED] != 0) & (bank_st[bkx(c, b, B_WANTED)] <= 1))
+        t = max(max(ok[okx(c, b, cmd)], ok[okx(c, bank_group[ix(b)], cmd)]),
+                max(ok[okx(c, bank_rank[ix(b)], cmd)], ok[okx(c, chan_slot, cmd)]))
+        conflicts = (1 - w) * bank_st[bkx(c, b, B_CONFLICT)] + (2 * w - 1) * bank_st[bkx(c, b, B_CONFLICT_W)]
+        return cmd, NEVER if (bank_st[bkx(c, b, B_STREAK)] >= hit_cap) & (conflicts > 0) else t
 
     def rank_allows(c, r, cmd):
         """Earliest cycle rank r (tFAW included) and the channel allow an ACT or a PRE."""
-        t = max(ok[c, rank0 + r, cmd], ok[c, chan_slot, cmd])
-        oldest = rank_st[c, r, R_FAW + rank_st[c, r, R_FAWPOS]]
+        t = max(ok[okx(c, rank0 + r, cmd)], ok[okx(c, chan_slot, cmd)])
+        oldest = rank_st[rkx(c, r, R_FAW + rank_st[rkx(c, r, R_FAWPOS)])]
         return max(t, oldest + tfaw) if cmd == ACT and oldest >= 0 else t
 
     def cache_bank(c, w, b):
         """Recompute bank b's `prep` entry for queue w (mostly without branches: their outcome is
         data dependent)."""
-        e = lists[c, w, b, L_OTHER]
-        is_pre = bank_st[c, b, B_ROW] >= 0
+        e = lists[lsx(c, w, b, L_OTHER)]
+        is_pre = bank_st[bkx(c, b, B_ROW)] >= 0
         cmd = PRE if is_pre else ACT
-        wanted = bank_st[c, b, B_WANTED_W] if w else bank_st[c, b, B_WANTED] - bank_st[c, b, B_WANTED_W]
+        wanted_w = bank_st[bkx(c, b, B_WANTED_W)]
+        wanted = wanted_w if w else bank_st[bkx(c, b, B_WANTED)] - wanted_w
         # keep a row open while the queue being served still has hits for it (the
         # other queue's hits do not hold it: they cannot issue during this phase)
-        held = is_pre & (wanted > 0) & (bank_st[c, b, B_STREAK] < hit_cap)
-        t = max(ok[c, b, cmd], ok[c, bank_group[b], cmd])
-        prep_time[c, b] = NEVER if (e < 0) | held else t
-        prep_pre[c, b] = cmd - ACT
-        prep_key[c, b] = (ent[c, w, e, E_SEQ] << key_bits) | b     # (any value when e < 0: the time is NEVER)
+        held = is_pre & (wanted > 0) & (bank_st[bkx(c, b, B_STREAK)] < hit_cap)
+        t = max(ok[okx(c, b, cmd)], ok[okx(c, bank_group[ix(b)], cmd)])
+        prep_time[bnx(c, b)] = NEVER if (e < 0) | held else t
+        prep_pre[bnx(c, b)] = cmd - ACT
+        prep_key[bnx(c, b)] = (ent[enx(max(e, 0), E_SEQ)] << key_bits) | b   # (any when e < 0: the time is NEVER)
 
     def cache_group(c, w, gi):
         """Recompute the `prep` entries of bank group gi's banks for queue w."""
@@ -311,9 +402,9 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 continue
             act, pre = rank_allows(c, r, ACT), rank_allows(c, r, PRE)
             for b in range(r * rank_banks, (r + 1) * rank_banks):
-                t = max(prep_time[c, b], pick(prep_pre[c, b], act, pre))
+                t = max(prep_time[bnx(c, b)], pick(prep_pre[bnx(c, b)], act, pre))
                 t = NEVER if b == blocked_bank else t
-                best = min(best, pick(t > now, prep_key[c, b], NEVER))    # the key if ready, else NEVER
+                best = min(best, pick(t > now, prep_key[bnx(c, b)], NEVER))    # the key if ready, else NEVER
                 earliest = min(earliest, t)
         return best, earliest
 
@@ -322,16 +413,16 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         # Without branches: adding b writes it at the end of the list; removing it moves the last
         # bank into its place; otherwise the writes leave the list as it is (slot k, one past its
         # end, is never read).
-        k = chan_st[c, C_NHIT_R + q]
-        had = lists[c, q, b, L_HIT] >= 0
+        k = chan_st[chx(c, C_NHIT_R + q)]
+        had = lists[lsx(c, q, b, L_HIT)] >= 0
         add = (~had) & (e >= 0)
         remove = had & (e < 0)
-        pos = hit_banks[c, q, 1, b]
-        moved = hit_banks[c, q, 0, max(k - 1, 0)]
-        hit_banks[c, q, 0, pos if remove else k] = moved if remove else b
-        hit_banks[c, q, 1, moved if remove else b] = k if add else pos
-        chan_st[c, C_NHIT_R + q] = k + add - remove
-        lists[c, q, b, L_HIT] = e
+        pos = hit_pos[hix(c, q, b)]
+        moved = hit_list[hix(c, q, max(k - 1, 0))]
+        hit_list[hix(c, q, pos if remove else k)] = moved if remove else b
+        hit_pos[hix(c, q, moved if remove else b)] = k if add else pos
+        chan_st[chx(c, C_NHIT_R + q)] = k + add - remove
+        lists[lsx(c, q, b, L_HIT)] = e
 
     # Unlimited front end: the channels share nothing, so each runs alone (part after part: its
     # state stays in cache and steps skip the other channels' cycles), then every channel that
@@ -371,93 +462,97 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         while k < (c_hi if unlimited else 1):
             if unlimited:
                 c = k
-                if ch_ptr[c] == ch_start[c + 1]:
+                if ch_ptr[ix(c)] == ch_start[ix(c + 1)]:
                     k += 1
                     continue
-                i = ch_ptr[c]
+                i = ch_ptr[ix(c)]
             else:
                 if head == n:
                     break
                 i = head
-                c = req[i, Q_CHAN]
-            w = req[i, Q_WRITE]
-            if req[i, Q_ARRIVE] > now or chan_st[c, w] >= qcap[w]:
+                c = req[rqx(i, Q_CHAN)]
+            w = req[rqx(i, Q_WRITE)]
+            if req[rqx(i, Q_ARRIVE)] > now or chan_st[chx(c, w)] >= qcap[ix(w)]:
                 k += 1
                 continue
             if unlimited:
-                ch_ptr[c] += 1
+                ch_ptr[ix(c)] += 1
             else:
                 head += 1
                 k += 1
             # take a free slot and link it at the end of its bank's list
-            e = chan_st[c, C_FREE_R + w]
-            chan_st[c, C_FREE_R + w] = ent[c, w, e, E_NEXT]
-            b, row = req[i, Q_BANK], req[i, Q_ROW]
-            ent[c, w, e, E_IDX] = req[i, Q_IDX]
-            ent[c, w, e, E_ROW] = row
-            ent[c, w, e, E_RANK] = req[i, Q_RANK]
-            ent[c, w, e, E_BG] = req[i, Q_BG]
-            ent[c, w, e, E_BANK] = b
-            ent[c, w, e, E_STATE] = 0
-            ent[c, w, e, E_SEQ] = chan_st[c, C_SEQ]
-            chan_st[c, C_SEQ] += 1
-            tail = lists[c, w, b, L_TAIL]
-            ent[c, w, e, E_NEXT] = -1
-            ent[c, w, e, E_PREV] = tail
+            e = chan_st[chx(c, C_FREE_R + w)]
+            chan_st[chx(c, C_FREE_R + w)] = ent[enx(e, E_NEXT)]
+            b, row = req[rqx(i, Q_BANK)], req[rqx(i, Q_ROW)]
+            ent[enx(e, E_IDX)] = req[rqx(i, Q_IDX)]
+            ent[enx(e, E_ROW)] = row
+            ent[enx(e, E_STATE)] = 0
+            ent[enx(e, E_SEQ)] = chan_st[chx(c, C_SEQ)]
+            chan_st[chx(c, C_SEQ)] += 1
+            tail = lists[lsx(c, w, b, L_TAIL)]
+            ent[enx(e, E_NEXT)] = -1
+            ent[enx(e, E_PREV)] = tail
             if tail >= 0:
-                ent[c, w, tail, E_NEXT] = e
+                ent[enx(tail, E_NEXT)] = e
             else:
-                lists[c, w, b, L_HEAD] = e
-            lists[c, w, b, L_TAIL] = e
-            chan_st[c, w] += 1
-            queued[w] += 1
-            hit = bank_st[c, b, B_ROW] == row
+                lists[lsx(c, w, b, L_HEAD)] = e
+            lists[lsx(c, w, b, L_TAIL)] = e
+            chan_st[chx(c, w)] += 1
+            queued[ix(w)] += 1
+            hit = bank_st[bkx(c, b, B_ROW)] == row
             if hit:
-                bank_st[c, b, B_WANTED] += 1
-                bank_st[c, b, B_WANTED_W] += w
-                chan_st[c, C_HITS_R + w] += 1
-                chan_st[c, C_HITWAKE_R + w] = 0
-                if lists[c, w, b, L_HIT] < 0:
+                bank_st[bkx(c, b, B_WANTED)] += 1
+                bank_st[bkx(c, b, B_WANTED_W)] += w
+                chan_st[chx(c, C_HITS_R + w)] += 1
+                chan_st[chx(c, C_HITWAKE_R + w)] = 0
+                if lists[lsx(c, w, b, L_HIT)] < 0:
                     set_hit(c, w, b, e)
             else:
-                if bank_st[c, b, B_ROW] >= 0:
-                    bank_st[c, b, B_CONFLICT] += 1
-                    bank_st[c, b, B_CONFLICT_W] += w
-                if lists[c, w, b, L_OTHER] < 0:
-                    lists[c, w, b, L_OTHER] = e
-            if chan_st[c, C_PREP_W] == w and lists[c, w, b, L_OTHER] >= 0 and (hit or lists[c, w, b, L_OTHER] == e):
+                if bank_st[bkx(c, b, B_ROW)] >= 0:
+                    bank_st[bkx(c, b, B_CONFLICT)] += 1
+                    bank_st[bkx(c, b, B_CONFLICT_W)] += w
+                if lists[lsx(c, w, b, L_OTHER)] < 0:
+                    lists[lsx(c, w, b, L_OTHER)] = e
+            other = lists[lsx(c, w, b, L_OTHER)]
+            if chan_st[chx(c, C_PREP_W)] == w and other >= 0 and (hit or other == e):
                 cache_bank(c, w, b)                 # a new ACT / PRE, or a PRE now held by the hit
             # when the channel must look at it: at once when the queue choice may change or
             # when it is a hit (every hit arrival resets C_HITWAKE, so the hits are looked at);
             # else when its ACT / PRE may issue, if it is its bank's oldest other request
-            rq, wq = chan_st[c, C_RQLEN], chan_st[c, C_WQLEN]
-            drain = 1 if wq >= scalars[WHIGH] else (0 if wq <= scalars[WLOW] else chan_st[c, C_DRAIN])
+            rq, wq = chan_st[chx(c, C_RQLEN)], chan_st[chx(c, C_WQLEN)]
+            drain = 1 if wq >= scalars[WHIGH] else (0 if wq <= scalars[WLOW] else chan_st[chx(c, C_DRAIN)])
             served = 1 if drain == 1 or (rq == 0 and wq > 0) else 0
-            if served != chan_st[c, C_SERVED]:
-                chan_st[c, C_BOUND] = now
-                chan_wake[c] = now
+            if served != chan_st[chx(c, C_SERVED)]:
+                chan_st[chx(c, C_BOUND)] = now
+                chan_wake[ix(c)] = now
             elif hit:
-                chan_wake[c] = now
-            elif served == w and lists[c, w, b, L_OTHER] == e:
+                chan_wake[ix(c)] = now
+            elif served == w and lists[lsx(c, w, b, L_OTHER)] == e:
                 t = now
-                if chan_st[c, C_PREP_W] == w:
-                    t = max(prep_time[c, b], rank_allows(c, req[i, Q_RANK], ACT + prep_pre[c, b]))
-                chan_st[c, C_BOUND] = min(chan_st[c, C_BOUND], t)
-                chan_wake[c] = min(chan_wake[c], t)
+                if chan_st[chx(c, C_PREP_W)] == w:
+                    t = max(prep_time[bnx(c, b)], rank_allows(c, req[rqx(i, Q_RANK)], ACT + prep_pre[bnx(c, b)]))
+                chan_st[chx(c, C_BOUND)] = min(chan_st[chx(c, C_BOUND)], t)
+                chan_wake[ix(c)] = min(chan_wake[ix(c)], t)
         # 2. one command per channel
         any_issued = False
         global_next = NEVER
-        for c in range(c_lo, c_hi):
-            if chan_wake[c] > now:       # nothing can issue on this channel before chan_wake[c]
-                global_next = min(global_next, chan_wake[c])
-                continue
+        c = c_lo - 1
+        while True:
+            # on to the next channel that may issue (as a counted loop, the compiler would step every
+            # channel's offset into each state array along, for sleeping channels too)
+            c += 1
+            while c < c_hi and chan_wake[ix(c)] > now:      # nothing can issue on channel c before chan_wake[c]
+                global_next = min(global_next, chan_wake[ix(c)])
+                c += 1
+            if c >= c_hi:
+                break
             # --- one channel step, written in place: choose the command ---
             cmd, b, e, w, r = -1, -1, -1, 0, 0
             when, next_event = NEVER, NEVER
             blocked_rank, blocked_bank = -1, -1
             # 1. refresh
             for rr in range(ranks):
-                due = rank_st[c, rr, R_DUE]
+                due = rank_st[rkx(c, rr, R_DUE)]
                 if due > now:
                     next_event = min(next_event, due)
                     continue
@@ -465,22 +560,23 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 first = rr * rank_banks
                 blocked_rank = rr
                 if mode == 1:
-                    if rank_st[c, rr, R_OPEN] > 0:
+                    if rank_st[rkx(c, rr, R_OPEN)] > 0:
                         x = PREA
-                        t = max(ok[c, rs, PREA], ok[c, chan_slot, PREA])
+                        t = max(ok[okx(c, rs, PREA)], ok[okx(c, chan_slot, PREA)])
                         for bb in range(first, first + rank_banks):
-                            if bank_st[c, bb, B_ROW] >= 0:
-                                t = max(t, ok[c, bb, PREA])
+                            if bank_st[bkx(c, bb, B_ROW)] >= 0:
+                                t = max(t, ok[okx(c, bb, PREA)])
                     else:
                         x = REF
-                        t = max(ok[c, rs, REF], ok[c, chan_slot, REF])
+                        t = max(ok[okx(c, rs, REF)], ok[okx(c, chan_slot, REF)])
                     bb = first
                 else:
-                    bb = first + rank_st[c, rr, R_NEXTBANK]
+                    bb = first + rank_st[rkx(c, rr, R_NEXTBANK)]
                     blocked_bank = bb
-                    x = PRE if bank_st[c, bb, B_ROW] >= 0 else REFPB
-                    g = bank_group[bb]
-                    t = max(max(ok[c, bb, x], ok[c, g, x]), max(ok[c, rs, x], ok[c, chan_slot, x]))
+                    x = PRE if bank_st[bkx(c, bb, B_ROW)] >= 0 else REFPB
+                    g = bank_group[ix(bb)]
+                    t = max(max(ok[okx(c, bb, x)], ok[okx(c, g, x)]),
+                            max(ok[okx(c, rs, x)], ok[okx(c, chan_slot, x)]))
                 if t <= now:
                     cmd, b, r = x, bb, rr
                 else:
@@ -488,69 +584,70 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 break
             if cmd < 0:
                 # 2. which queue
-                if chan_st[c, C_WQLEN] >= scalars[WHIGH]:
-                    chan_st[c, C_DRAIN] = 1
-                elif chan_st[c, C_WQLEN] <= scalars[WLOW]:
-                    chan_st[c, C_DRAIN] = 0
-                w = 1 if chan_st[c, C_DRAIN] == 1 or (chan_st[c, C_RQLEN] == 0 and chan_st[c, C_WQLEN] > 0) else 0
-                if (w != chan_st[c, C_SERVED] or blocked_rank != chan_st[c, C_BLOCKED_R]
-                        or blocked_bank != chan_st[c, C_BLOCKED_B]):
-                    if w != chan_st[c, C_SERVED]:
-                        chan_st[c, C_PREP_W] = -1
-                    chan_st[c, C_SERVED] = w          # the bound on ACT / PRE no longer holds
-                    chan_st[c, C_BLOCKED_R] = blocked_rank
-                    chan_st[c, C_BLOCKED_B] = blocked_bank
-                    chan_st[c, C_BOUND] = now
-                if chan_st[c, w] == 0:
+                if chan_st[chx(c, C_WQLEN)] >= scalars[WHIGH]:
+                    chan_st[chx(c, C_DRAIN)] = 1
+                elif chan_st[chx(c, C_WQLEN)] <= scalars[WLOW]:
+                    chan_st[chx(c, C_DRAIN)] = 0
+                rq, wq = chan_st[chx(c, C_RQLEN)], chan_st[chx(c, C_WQLEN)]
+                w = 1 if chan_st[chx(c, C_DRAIN)] == 1 or (rq == 0 and wq > 0) else 0
+                if (w != chan_st[chx(c, C_SERVED)] or blocked_rank != chan_st[chx(c, C_BLOCKED_R)]
+                        or blocked_bank != chan_st[chx(c, C_BLOCKED_B)]):
+                    if w != chan_st[chx(c, C_SERVED)]:
+                        chan_st[chx(c, C_PREP_W)] = -1
+                    chan_st[chx(c, C_SERVED)] = w          # the bound on ACT / PRE no longer holds
+                    chan_st[chx(c, C_BLOCKED_R)] = blocked_rank
+                    chan_st[chx(c, C_BLOCKED_B)] = blocked_bank
+                    chan_st[chx(c, C_BOUND)] = now
+                if chan_st[chx(c, w)] == 0:
                     when = next_event
-                elif chan_st[c, C_HITS_R + w] > 0:
+                elif chan_st[chx(c, C_HITS_R + w)] > 0:
                     # 3. FR-FCFS pass 1: oldest ready row hit (not looked for before C_HITWAKE)
-                    if chan_st[c, C_HITWAKE_R + w] <= now:
+                    if chan_st[chx(c, C_HITWAKE_R + w)] <= now:
                         best_seq, best, earliest = NEVER, -1, NEVER
-                        for k in range(chan_st[c, C_NHIT_R + w]):
-                            bb = hit_banks[c, w, 0, k]
-                            rr = bank_rank[bb] - rank0
+                        for k in range(chan_st[chx(c, C_NHIT_R + w)]):
+                            bb = hit_list[hix(c, w, k)]
+                            rr = bank_rank[ix(bb)] - rank0
                             if rr == blocked_rank and (blocked_bank < 0 or blocked_bank == bb):
                                 continue
                             t = column(c, w, bb)[1]
                             # (without branches: their outcome is data dependent)
-                            seq = pick(t > now, ent[c, w, lists[c, w, bb, L_HIT], E_SEQ], NEVER)
+                            seq = pick(t > now, ent[enx(lists[lsx(c, w, bb, L_HIT)], E_SEQ)], NEVER)
                             earliest = min(earliest, pick(t > now, NEVER, t))
                             best = bb if seq < best_seq else best
                             best_seq = min(best_seq, seq)
                         if best >= 0:
-                            cmd, b, e = column(c, w, best)[0], best, lists[c, w, best, L_HIT]
-                            r = bank_rank[best] - rank0
+                            cmd, b, e = column(c, w, best)[0], best, lists[lsx(c, w, best, L_HIT)]
+                            r = bank_rank[ix(best)] - rank0
                         else:
-                            chan_st[c, C_HITWAKE_R + w] = earliest
+                            chan_st[chx(c, C_HITWAKE_R + w)] = earliest
                     if cmd < 0:
-                        next_event = min(next_event, chan_st[c, C_HITWAKE_R + w])
-                if cmd < 0 and chan_st[c, w] > 0:
+                        next_event = min(next_event, chan_st[chx(c, C_HITWAKE_R + w)])
+                if cmd < 0 and chan_st[chx(c, w)] > 0:
                     # 4. pass 2: oldest request whose ACT or PRE may issue (per bank: its oldest
                     #    request for another row); skipped before C_BOUND
-                    if chan_st[c, C_BOUND] > now:
-                        when = min(chan_st[c, C_BOUND], next_event)
+                    if chan_st[chx(c, C_BOUND)] > now:
+                        when = min(chan_st[chx(c, C_BOUND)], next_event)
                     else:
-                        if chan_st[c, C_PREP_W] != w:
+                        if chan_st[chx(c, C_PREP_W)] != w:
                             for gi in range(bg_total):
                                 cache_group(c, w, gi)
-                            chan_st[c, C_PREP_W] = w
+                            chan_st[chx(c, C_PREP_W)] = w
                         key, first_t = scan_prepare(c, blocked_rank, blocked_bank, now)
                         if key < NEVER:
                             best = key & ((np.int64(1) << key_bits) - 1)
-                            cmd, b, e = ACT + prep_pre[c, best], best, lists[c, w, best, L_OTHER]
-                            r = bank_rank[best] - rank0
+                            cmd, b, e = ACT + prep_pre[bnx(c, best)], best, lists[lsx(c, w, best, L_OTHER)]
+                            r = bank_rank[ix(best)] - rank0
                         else:
-                            chan_st[c, C_BOUND] = first_t
+                            chan_st[chx(c, C_BOUND)] = first_t
                             when = min(first_t, next_event)
             if cmd < 0:
-                chan_wake[c] = when
+                chan_wake[ix(c)] = when
                 global_next = min(global_next, when)
                 continue
             # --- issue it ---
             any_issued = True
-            g, rs = bank_group[b], rank0 + r
-            stats[cmd] += 1
+            g, rs = bank_group[ix(b)], rank0 + r
+            stats[ix(cmd)] += 1
             if n_logged < trace_rows:
                 row = part * trace_rows + n_logged
                 trace[row, 0] = now
@@ -559,121 +656,112 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                 trace[row, 3] = b
                 n_logged += 1
             # raise the earliest-allowed cycles the command's constraint records name
-            for k in range(rule_start[cmd, S_BANK], rule_start[cmd, S_BANK + 1]):
-                ok[c, b, rule_after[k]] = max(ok[c, b, rule_after[k]], now + rule_delay[k])
-            for k in range(rule_start[cmd, S_BG], rule_start[cmd, S_BG + 1]):
-                ok[c, g, rule_after[k]] = max(ok[c, g, rule_after[k]], now + rule_delay[k])
-            for k in range(rule_start[cmd, S_RANK], rule_start[cmd, S_RANK + 1]):
-                ok[c, rs, rule_after[k]] = max(ok[c, rs, rule_after[k]], now + rule_delay[k])
-            for k in range(rule_start[cmd, S_CHANNEL], rule_start[cmd, S_CHANNEL + 1]):
-                ok[c, chan_slot, rule_after[k]] = max(ok[c, chan_slot, rule_after[k]], now + rule_delay[k])
-            for k in range(rule_start[cmd, S_OTHER], rule_start[cmd, S_OTHER + 1]):
-                for other in range(rank0, rank0 + ranks):
-                    t = now + rule_delay[k] if other != rs else 0      # (0: leaves its own rank as it is)
-                    ok[c, other, rule_after[k]] = max(ok[c, other, rule_after[k]], t)
+            for k in range(rule_start[cmd], rule_start[cmd + 1]):
+                x = okx(c, 0, rule_index[ix(b * n_entries + k)])
+                ok[x] = max(ok[x], now + rule_delay[ix(k)])
             # its effects; banks lo..hi-1 are then opened on new_row (>= 0) or closed
             lo, hi, new_row = b, b, np.int64(-1)
             if cmd == PREA:
                 hi = b + rank_banks
             elif cmd == REF:
-                rank_st[c, r, R_DUE] += interval
+                rank_st[rkx(c, r, R_DUE)] += interval
             elif cmd == REFPB:
-                rank_st[c, r, R_NEXTBANK] = (rank_st[c, r, R_NEXTBANK] + 1) % rank_banks
-                rank_st[c, r, R_DUE] += interval
+                rank_st[rkx(c, r, R_NEXTBANK)] = (rank_st[rkx(c, r, R_NEXTBANK)] + 1) % rank_banks
+                rank_st[rkx(c, r, R_DUE)] += interval
             elif cmd == PRE:
                 hi = b + 1
                 if e >= 0:
-                    ent[c, w, e, E_STATE] |= 2
+                    ent[enx(e, E_STATE)] |= 2
             elif cmd == ACT:
-                rank_st[c, r, R_FAW + rank_st[c, r, R_FAWPOS]] = now
-                rank_st[c, r, R_FAWPOS] = (rank_st[c, r, R_FAWPOS] + 1) % 4
-                bank_st[c, b, B_STREAK] = 0
-                ent[c, w, e, E_STATE] |= 1
-                hi, new_row = b + 1, ent[c, w, e, E_ROW]
+                rank_st[rkx(c, r, R_FAW + rank_st[rkx(c, r, R_FAWPOS)])] = now
+                rank_st[rkx(c, r, R_FAWPOS)] = (rank_st[rkx(c, r, R_FAWPOS)] + 1) % 4
+                bank_st[bkx(c, b, B_STREAK)] = 0
+                ent[enx(e, E_STATE)] |= 1
+                hi, new_row = b + 1, ent[enx(e, E_ROW)]
             else:
                 # a column command serves entry e
                 issued_total += 1
-                done[ent[c, w, e, E_IDX]] = now + (scalars[CWL] if w else scalars[CL]) + scalars[TBURST]
-                stats[STAT_BUS + c] += scalars[TBURST]
-                bank_st[c, b, B_STREAK] += 1
-                bank_st[c, b, B_WANTED] -= 1
-                bank_st[c, b, B_WANTED_W] -= w
-                chan_st[c, C_HITS_R + w] -= 1
-                chan_st[c, C_HITWAKE_R + w] = 0
-                state = ent[c, w, e, E_STATE]
-                stats[STAT_CONFLICT if state & 2 else (STAT_MISS if state & 1 else STAT_HIT)] += 1
+                done[ix(ent[enx(e, E_IDX)])] = now + (scalars[CWL] if w else scalars[CL]) + scalars[TBURST]
+                stats[ix(STAT_BUS + c)] += scalars[TBURST]
+                bank_st[bkx(c, b, B_STREAK)] += 1
+                bank_st[bkx(c, b, B_WANTED)] -= 1
+                bank_st[bkx(c, b, B_WANTED_W)] -= w
+                chan_st[chx(c, C_HITS_R + w)] -= 1
+                chan_st[chx(c, C_HITWAKE_R + w)] = 0
+                state = ent[enx(e, E_STATE)]
+                stats[ix(STAT_CONFLICT if state & 2 else (STAT_MISS if state & 1 else STAT_HIT))] += 1
                 # unlink it, find its bank's next hit, free its slot
-                nxt, prv = ent[c, w, e, E_NEXT], ent[c, w, e, E_PREV]
+                nxt, prv = ent[enx(e, E_NEXT)], ent[enx(e, E_PREV)]
                 if prv >= 0:
-                    ent[c, w, prv, E_NEXT] = nxt
+                    ent[enx(prv, E_NEXT)] = nxt
                 else:
-                    lists[c, w, b, L_HEAD] = nxt
+                    lists[lsx(c, w, b, L_HEAD)] = nxt
                 if nxt >= 0:
-                    ent[c, w, nxt, E_PREV] = prv
+                    ent[enx(nxt, E_PREV)] = prv
                 else:
-                    lists[c, w, b, L_TAIL] = prv
-                while nxt >= 0 and ent[c, w, nxt, E_ROW] != bank_st[c, b, B_ROW]:
-                    nxt = ent[c, w, nxt, E_NEXT]
+                    lists[lsx(c, w, b, L_TAIL)] = prv
+                while nxt >= 0 and ent[enx(nxt, E_ROW)] != bank_st[bkx(c, b, B_ROW)]:
+                    nxt = ent[enx(nxt, E_NEXT)]
                 set_hit(c, w, b, nxt)
-                ent[c, w, e, E_NEXT] = chan_st[c, C_FREE_R + w]
-                chan_st[c, C_FREE_R + w] = e
-                chan_st[c, w] -= 1
-                queued[w] -= 1
+                ent[enx(e, E_NEXT)] = chan_st[chx(c, C_FREE_R + w)]
+                chan_st[chx(c, C_FREE_R + w)] = e
+                chan_st[chx(c, w)] -= 1
+                queued[ix(w)] -= 1
                 if cmd == RDA or cmd == WRA:
                     hi = b + 1
             for bb in range(lo, hi):
                 # open or close bank bb: the rank's active-time integral, the counts of queued
                 # requests that want / conflict with its row, its lists' oldest hit and other entry
-                if (bank_st[c, bb, B_ROW] >= 0) != (new_row >= 0):
-                    if rank_st[c, r, R_OPEN] > 0:
-                        stats[STAT_ACTIVE] += now - rank_st[c, r, R_CHANGE]
-                    rank_st[c, r, R_CHANGE] = now
-                    rank_st[c, r, R_OPEN] += 1 if new_row >= 0 else -1
-                bank_st[c, bb, B_ROW] = new_row
-                chan_st[c, C_HITS_R] -= bank_st[c, bb, B_WANTED] - bank_st[c, bb, B_WANTED_W]
-                chan_st[c, C_HITS_W] -= bank_st[c, bb, B_WANTED_W]
-                bank_st[c, bb, B_WANTED] = 0
-                bank_st[c, bb, B_WANTED_W] = 0
-                bank_st[c, bb, B_CONFLICT] = 0
-                bank_st[c, bb, B_CONFLICT_W] = 0
+                if (bank_st[bkx(c, bb, B_ROW)] >= 0) != (new_row >= 0):
+                    if rank_st[rkx(c, r, R_OPEN)] > 0:
+                        stats[STAT_ACTIVE] += now - rank_st[rkx(c, r, R_CHANGE)]
+                    rank_st[rkx(c, r, R_CHANGE)] = now
+                    rank_st[rkx(c, r, R_OPEN)] += 1 if new_row >= 0 else -1
+                bank_st[bkx(c, bb, B_ROW)] = new_row
+                chan_st[chx(c, C_HITS_R)] -= bank_st[bkx(c, bb, B_WANTED)] - bank_st[bkx(c, bb, B_WANTED_W)]
+                chan_st[chx(c, C_HITS_W)] -= bank_st[bkx(c, bb, B_WANTED_W)]
+                bank_st[bkx(c, bb, B_WANTED)] = 0
+                bank_st[bkx(c, bb, B_WANTED_W)] = 0
+                bank_st[bkx(c, bb, B_CONFLICT)] = 0
+                bank_st[bkx(c, bb, B_CONFLICT_W)] = 0
                 if new_row >= 0:
-                    chan_st[c, C_HITWAKE_R] = 0
-                    chan_st[c, C_HITWAKE_W] = 0
+                    chan_st[chx(c, C_HITWAKE_R)] = 0
+                    chan_st[chx(c, C_HITWAKE_W)] = 0
                 for q in range(2):
-                    x = lists[c, q, bb, L_HEAD]
-                    h, o = -1, x
+                    y = lists[lsx(c, q, bb, L_HEAD)]
+                    h, o = -1, y
                     if new_row >= 0:
                         o = -1
-                        while x >= 0:
-                            if ent[c, q, x, E_ROW] == new_row:
-                                bank_st[c, bb, B_WANTED] += 1
-                                bank_st[c, bb, B_WANTED_W] += q
-                                chan_st[c, C_HITS_R + q] += 1
+                        while y >= 0:
+                            if ent[enx(y, E_ROW)] == new_row:
+                                bank_st[bkx(c, bb, B_WANTED)] += 1
+                                bank_st[bkx(c, bb, B_WANTED_W)] += q
+                                chan_st[chx(c, C_HITS_R + q)] += 1
                                 if h < 0:
-                                    h = x
+                                    h = y
                             else:
-                                bank_st[c, bb, B_CONFLICT] += 1
-                                bank_st[c, bb, B_CONFLICT_W] += q
+                                bank_st[bkx(c, bb, B_CONFLICT)] += 1
+                                bank_st[bkx(c, bb, B_CONFLICT_W)] += q
                                 if o < 0:
-                                    o = x
-                            x = ent[c, q, x, E_NEXT]
+                                    o = y
+                            y = ent[enx(y, E_NEXT)]
                     set_hit(c, q, bb, h)
-                    lists[c, q, bb, L_OTHER] = o
-            chan_wake[c] = now + 1
+                    lists[lsx(c, q, bb, L_OTHER)] = o
+            chan_wake[ix(c)] = now + 1
             if e < 0:
                 # refresh: banks closed or unblocked; look at all of them next time
-                chan_st[c, C_BOUND] = now
-                chan_st[c, C_PREP_W] = -1
+                chan_st[chx(c, C_BOUND)] = now
+                chan_st[chx(c, C_PREP_W)] = -1
                 continue
             # the bank and bank group parts of ACT / PRE cycles changed in this bank group only (in
             # this bank only unless the command has a bank-group record on ACT / PRE): recompute
             # them, then the bound. The other banks' cycles only grew: after a column command it is
             # enough to add this bank's; after an ACT / PRE look at all (others may have been ready)
-            if chan_st[c, C_PREP_W] != w:
+            if chan_st[chx(c, C_PREP_W)] != w:
                 for gi in range(bg_total):
                     cache_group(c, w, gi)
-                chan_st[c, C_PREP_W] = w
-                chan_st[c, C_BOUND] = scan_prepare(c, blocked_rank, blocked_bank, -1)[1]
+                chan_st[chx(c, C_PREP_W)] = w
+                chan_st[chx(c, C_BOUND)] = scan_prepare(c, blocked_rank, blocked_bank, -1)[1]
             else:
                 cache_bank(c, w, b)
                 if group_rules[cmd]:
@@ -681,49 +769,49 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                     # requests, rows and own cycles are as before), so their times only rise to
                     # them (a NEVER stays NEVER: every allowed cycle is below it)
                     for bb in range((g - bg0) * bpg, (g - bg0 + 1) * bpg):
-                        prep_time[c, bb] = max(prep_time[c, bb], ok[c, g, ACT + prep_pre[c, bb]])
+                        prep_time[bnx(c, bb)] = max(prep_time[bnx(c, bb)], ok[okx(c, g, ACT + prep_pre[bnx(c, bb)])])
                 if cmd <= PRE:
-                    chan_st[c, C_BOUND] = scan_prepare(c, blocked_rank, blocked_bank, -1)[1]
+                    chan_st[chx(c, C_BOUND)] = scan_prepare(c, blocked_rank, blocked_bank, -1)[1]
                 else:
-                    t = max(prep_time[c, b], rank_allows(c, r, ACT + prep_pre[c, b]))
-                    chan_st[c, C_BOUND] = min(chan_st[c, C_BOUND], t)
+                    t = max(prep_time[bnx(c, b)], rank_allows(c, r, ACT + prep_pre[bnx(c, b)]))
+                    chan_st[chx(c, C_BOUND)] = min(chan_st[chx(c, C_BOUND)], t)
             # the channel must look again next cycle (the write drain flag is evaluated then, the
             # hits looked at, ...) unless nothing can happen then; arrivals wake it as usual
             due = NEVER
             for rr in range(ranks):
-                due = min(due, rank_st[c, rr, R_DUE])
-            rq, wq, drain = chan_st[c, C_RQLEN], chan_st[c, C_WQLEN], chan_st[c, C_DRAIN]
+                due = min(due, rank_st[rkx(c, rr, R_DUE)])
+            rq, wq, drain = chan_st[chx(c, C_RQLEN)], chan_st[chx(c, C_WQLEN)], chan_st[chx(c, C_DRAIN)]
             w2 = 1 if drain == 1 or (rq == 0 and wq > 0) else 0
-            when = min(due, chan_st[c, C_BOUND])
+            when = min(due, chan_st[chx(c, C_BOUND)])
             if (when > now + 1 and w2 == w and not (drain == 1 and wq <= scalars[WLOW])
                     and not (drain == 0 and wq >= scalars[WHIGH])):
-                if look_ahead and chan_st[c, C_HITS_R + w] > 0 and chan_st[c, C_HITWAKE_R + w] <= now + 1:
+                if look_ahead and chan_st[chx(c, C_HITS_R + w)] > 0 and chan_st[chx(c, C_HITWAKE_R + w)] <= now + 1:
                     # the hits would be looked at next cycle: do it now, as of next cycle (the
                     # outcome may differ only through an arrival then, which wakes the channel)
                     earliest = NEVER
-                    for k in range(chan_st[c, C_NHIT_R + w]):
-                        earliest = min(earliest, column(c, w, hit_banks[c, w, 0, k])[1])
+                    for k in range(chan_st[chx(c, C_NHIT_R + w)]):
+                        earliest = min(earliest, column(c, w, hit_list[hix(c, w, k)])[1])
                     if earliest > now + 1:
-                        chan_st[c, C_HITWAKE_R + w] = earliest
-                if chan_st[c, C_HITS_R + w] > 0:
-                    when = min(when, chan_st[c, C_HITWAKE_R + w])
+                        chan_st[chx(c, C_HITWAKE_R + w)] = earliest
+                if chan_st[chx(c, C_HITS_R + w)] > 0:
+                    when = min(when, chan_st[chx(c, C_HITWAKE_R + w)])
                 if when > now + 1:
-                    chan_wake[c] = when
+                    chan_wake[ix(c)] = when
         # 3. advance time: next cycle after any command, else to the next possible event
         step = np.int64(1)
         if not any_issued:
             wake = global_next
             if unlimited:
                 for c in range(c_lo, c_hi):
-                    if ch_ptr[c] < ch_start[c + 1]:
-                        i = ch_ptr[c]
-                        w = req[i, Q_WRITE]
-                        if chan_st[c, w] < qcap[w] and req[i, Q_ARRIVE] < wake:
-                            wake = req[i, Q_ARRIVE]
+                    if ch_ptr[ix(c)] < ch_start[ix(c + 1)]:
+                        i = ch_ptr[ix(c)]
+                        w = req[rqx(i, Q_WRITE)]
+                        if chan_st[chx(c, w)] < qcap[ix(w)] and req[rqx(i, Q_ARRIVE)] < wake:
+                            wake = req[rqx(i, Q_ARRIVE)]
             elif head < n:
-                c, w = req[head, Q_CHAN], req[head, Q_WRITE]
-                if chan_st[c, w] < qcap[w] and req[head, Q_ARRIVE] < wake:
-                    wake = req[head, Q_ARRIVE]
+                c, w = req[rqx(head, Q_CHAN)], req[rqx(head, Q_WRITE)]
+                if chan_st[chx(c, w)] < qcap[ix(w)] and req[rqx(head, Q_ARRIVE)] < wake:
+                    wake = req[rqx(head, Q_ARRIVE)]
             if wake >= NEVER and phase == 0:
                 stats[STAT_STALLED] = 1       # nothing can ever issue again: report instead of spinning
                 part_logged[part] = n_logged
@@ -741,6 +829,6 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             last = done[i]
     for c in range(channels):
         for r in range(ranks):
-            if rank_st[c, r, R_OPEN] > 0:
-                stats[STAT_ACTIVE] += end_cycle - rank_st[c, r, R_CHANGE]
+            if rank_st[rkx(c, r, R_OPEN)] > 0:
+                stats[STAT_ACTIVE] += end_cycle - rank_st[rkx(c, r, R_CHANGE)]
     return done, stats, last

@@ -154,32 +154,49 @@ def ix(i):
 
 
 @njit(cache=True)
-def decode_addresses(addr, mapping, org, xor_hash, bank_bits):
-    """Split byte addresses (64-byte requests) into row, rank, bank group, bank, channel, column:
-    the request number is a mixed-radix number whose digits, least significant first, are the
-    fields in `mapping` (field code, number of values); digits of a power-of-two radix are bit fields."""
-    n = addr.shape[0]
-    fields = np.zeros((6, n), np.int64)   # ro, ra, bg, ba, ch, co
-    shift = np.full(mapping.shape[0], -1, np.int64)     # log2 of each power-of-two radix, else -1
+def radix_shifts(mapping):
+    """log2 of each address field's number of values where it is a power of two, else -1."""
+    shift = np.full(mapping.shape[0], -1, np.int64)
     for f in range(mapping.shape[0]):
         for bits in range(63):
             if np.int64(1) << bits == mapping[f, 1]:
                 shift[f] = bits
+    return shift
+
+
+@njit(cache=True, inline="always")
+def decode_into(digit, address, mapping, shift, org, xor_hash, bank_bits):
+    """Split one byte address (of a 64-byte request) into digit[0:6] = row, rank, bank group, bank,
+    channel, column: the request number is a mixed-radix number whose digits, least significant
+    first, are the fields in `mapping` (field code, number of values); digits of a power-of-two
+    radix (shift >= 0) are bit fields."""
+    a = address >> 6
+    for f in range(mapping.shape[0]):
+        code, radix = mapping[f, 0], mapping[f, 1]
+        if shift[f] >= 0:
+            digit[code] = a & (radix - 1)
+            a >>= shift[f]
+        else:
+            digit[code] = a % radix
+            a //= radix
+    if xor_hash and bank_bits > 0:
+        banks = digit[2] * org[3] + digit[3]
+        banks ^= digit[0] & ((np.int64(1) << bank_bits) - 1)
+        digit[2] = banks // org[3]
+        digit[3] = banks % org[3]
+
+
+@njit(cache=True)
+def decode_addresses(addr, mapping, org, xor_hash, bank_bits):
+    """decode_into for every address: a (6, n) array of rows, ranks, bank groups, banks, channels,
+    columns."""
+    n = addr.shape[0]
+    fields = np.empty((6, n), np.int64)
+    shift = radix_shifts(mapping)
+    digit = np.zeros(6, np.int64)
     for i in range(n):
-        a = addr[i] >> 6
-        for f in range(mapping.shape[0]):
-            code, radix = mapping[f, 0], mapping[f, 1]
-            if shift[f] >= 0:
-                fields[code, i] = a & (radix - 1)
-                a >>= shift[f]
-            else:
-                fields[code, i] = a % radix
-                a //= radix
-        if xor_hash and bank_bits > 0:
-            banks = fields[2, i] * org[3] + fields[3, i]
-            banks ^= fields[0, i] & ((np.int64(1) << bank_bits) - 1)
-            fields[2, i] = banks // org[3]
-            fields[3, i] = banks % org[3]
+        decode_into(digit, addr[i], mapping, shift, org, xor_hash, bank_bits)
+        fields[:, i] = digit
     return fields
 
 
@@ -204,28 +221,35 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     bg_total = ranks * bgs
     bg0, rank0, chan_slot = banks, banks + bg_total, banks + bg_total + ranks   # slots in `ok`
     slots = chan_slot + 1
-    fields = decode_addresses(addr, mapping, org, scalars[XOR], scalars[BANKBITS])
     # the requests in the order the front end takes them: in arrival order (in order), or each
     # channel's in arrival order, channel after channel: requests ch_start[c] to ch_start[c + 1] of
-    # `req` (unlimited)
+    # `req` (unlimited). Addresses are decoded one at a time (a decoded copy of the whole input
+    # would be one more array of 48 bytes per request to allocate, and fresh memory is slow to
+    # touch: a page fault per 4 KiB)
+    shift = radix_shifts(mapping)
+    digit = np.zeros(6, np.int64)
+    xor_hash, bank_bits = scalars[XOR], scalars[BANKBITS]
     ch_start = np.zeros(channels + 1, np.int64)
-    for i in range(n):
-        ch_start[fields[4, i] + 1] += 1
+    if unlimited:
+        for i in range(n):
+            decode_into(digit, addr[i], mapping, shift, org, xor_hash, bank_bits)
+            ch_start[digit[4] + 1] += 1
     for c in range(channels):
         ch_start[c + 1] += ch_start[c]
     ch_ptr = ch_start[:-1].copy()
     req = np.empty(n * NQ, np.int64)
     for i in range(n):
+        decode_into(digit, addr[i], mapping, shift, org, xor_hash, bank_bits)
         j = i
         if unlimited:
-            j = ch_ptr[fields[4, i]]
-            ch_ptr[fields[4, i]] += 1
+            j = ch_ptr[digit[4]]
+            ch_ptr[digit[4]] += 1
         q = j * NQ
-        req[q + Q_ROW] = fields[0, i]
-        req[q + Q_RANK] = fields[1, i]
-        req[q + Q_BANK] = (fields[1, i] * bgs + fields[2, i]) * bpg + fields[3, i]
+        req[q + Q_ROW] = digit[0]
+        req[q + Q_RANK] = digit[1]
+        req[q + Q_BANK] = (digit[1] * bgs + digit[2]) * bpg + digit[3]
         req[q + Q_WRITE] = 1 if is_write[i] else 0
-        req[q + Q_CHAN] = fields[4, i]
+        req[q + Q_CHAN] = digit[4]
         req[q + Q_ARRIVE] = arrive[i]
         req[q + Q_IDX] = i
     ch_ptr[:] = ch_start[:-1]

@@ -117,8 +117,10 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
     channels = preset.org["channels"]
     # the unlimited front end runs the channels one after another, each logging into its own rows
     trace = np.full((trace_commands * (channels if unlimited else 1), 4), -1, np.int64)
+    # the kernel's request records and results, allocated by NumPy (huge pages: kernel docstring)
+    req, done = np.empty(arrive.size * kernel.NQ, np.int64), np.empty(arrive.size, np.int64)
     done, stats, last = kernel.simulate_dram(arrive, addr, writes, compiled.org, compiled.rules, compiled.scalars,
-                                             compiled.mapping, unlimited, np.int64(cycle_limit), trace)
+                                             compiled.mapping, unlimited, np.int64(cycle_limit), trace, req, done)
     logged = trace[trace[:, 0] >= 0]
     commands = logged[np.lexsort((logged[:, 2], logged[:, 0]))][:trace_commands]    # by cycle, then channel
     if stats[kernel.STAT_STALLED]:

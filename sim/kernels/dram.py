@@ -329,8 +329,9 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
             fill[cmd] += 1
             rule_delay[j] = rules[k, 3]
             for b in range(banks):
-                own = bank_rank[b] - rank0
-                slot = (b, bank_group[b], bank_rank[b], chan_slot, rank0 + o + (o >= own))[scope]
+                own = bank_rank[b] - rank0      # for S_OTHER: the o-th rank other than its own
+                slot = (b if scope == S_BANK else bank_group[b] if scope == S_BG else bank_rank[b]
+                        if scope == S_RANK else chan_slot if scope == S_CHANNEL else rank0 + o + (o >= own))
                 rule_index[b * n_entries + j] = slot * NCMD + after
     # commands with a bank-group record on ACT or PRE (the others change only their own bank's `prep`)
     group_rules = np.zeros(NCMD, np.bool_)

@@ -104,6 +104,25 @@ def test_channels_do_not_interact_with_the_unlimited_front_end(tmp_path, refresh
         assert np.array_equal(own, full.commands[(full.commands[:, 2] == c) & (full.commands[:, 0] <= own[-1, 0])])
 
 
+@pytest.mark.parametrize("threads", [2, 3, 5])
+def test_threads_change_nothing(tmp_path, threads):
+    """The unlimited front end's channels run on several threads: every result (completion
+    cycles, commands, counters, bus and queue figures) is that of one thread."""
+    p = preset(tmp_path, channels=5, ranks=2)
+    rng = np.random.default_rng(5)
+    arrive, addr, writes = random_traffic(p, rng, 4000, 5)
+    controller = ControllerSpec(address_mapping=MAPPING, read_queue=6, write_queue=6, row_hit_cap=2)
+    one = simulate_requests(p, controller, arrive, addr, writes, trace_commands=500, threads=1)
+    many = simulate_requests(p, controller, arrive, addr, writes, trace_commands=500, threads=threads)
+    assert np.array_equal(one.done_cycle, many.done_cycle)
+    assert np.array_equal(one.commands, many.commands)
+    assert one.command_counts == many.command_counts and one.last_cycle == many.last_cycle
+    assert (one.row_hits, one.row_misses, one.row_conflicts) == (many.row_hits, many.row_misses, many.row_conflicts)
+    assert np.array_equal(one.bus_busy_cycles, many.bus_busy_cycles)
+    assert (one.read_queue_occupancy, one.write_queue_occupancy, one.active_rank_cycles) == (
+        many.read_queue_occupancy, many.write_queue_occupancy, many.active_rank_cycles)
+
+
 @pytest.mark.parametrize("frontend", ["inorder", "unlimited"])
 def test_a_later_request_changes_nothing_before_it(tmp_path, frontend):
     """A request that arrives after everything else completed leaves the earlier requests'

@@ -56,10 +56,12 @@ results are those of a controller that re-examines every request every cycle):
   or the served queue switch then: the drain flag depends on the cycles at
   which it is evaluated;
 - a served request is unlinked from its bank's list; slots are reused;
-- with the unlimited front end the channels share nothing, so they run one
-  after another (a step then skips only its own channel's idle cycles), and
+- with the unlimited front end the channels share nothing, so each runs as a
+  part of its own (a step then skips only its own channel's idle cycles), and
   each channel that finishes early is run on to the end of the last one, as
-  every channel keeps refreshing until the run ends.
+  every channel keeps refreshing until the run ends. Parts may run on several
+  threads at once (run_parts releases the GIL; accsim.memory.simulate splits
+  the channels into blocks).
 
 Clarity-for-speed trade: state is packed into a few flat (1-D) arrays, one per
 kind of record, each record a run of fields at a constant stride (field
@@ -154,111 +156,111 @@ def ix(i):
 
 
 @njit(cache=True)
-def radix_shifts(mapping):
-    """log2 of each address field's number of values where it is a power of two, else -1."""
-    shift = np.full(mapping.shape[0], -1, np.int64)
+def field_layout(mapping):
+    """How to take each address field's digit out of a request number (a byte address / 64): for
+    field code f (row, rank, bank group, bank, channel, column), layout[0, f] is the product of the
+    radices below it in `mapping` (field code, number of values; least significant first),
+    layout[1, f] its radix, layout[2, f] log2 of layout[0, f] when that radix and all below are
+    powers of two (the digit is then a bit field), else -1."""
+    layout = np.zeros((3, 6), np.int64)
+    below, bit_field = np.int64(1), True
     for f in range(mapping.shape[0]):
-        for bits in range(63):
-            if np.int64(1) << bits == mapping[f, 1]:
-                shift[f] = bits
-    return shift
+        code, radix = mapping[f, 0], mapping[f, 1]
+        bit_field = bit_field and (radix & (radix - 1)) == 0
+        layout[0, code], layout[1, code] = below, radix
+        layout[2, code] = -1
+        if bit_field:
+            for bits in range(63):
+                if np.int64(1) << bits == below:
+                    layout[2, code] = bits
+        below *= radix
+    return layout
 
 
 @njit(cache=True, inline="always")
-def decode_into(digit, address, mapping, shift, org, xor_hash, bank_bits):
-    """Split one byte address (of a 64-byte request) into digit[0:6] = row, rank, bank group, bank,
-    channel, column: the request number is a mixed-radix number whose digits, least significant
-    first, are the fields in `mapping` (field code, number of values); digits of a power-of-two
-    radix (shift >= 0) are bit fields."""
+def field_of(a, layout, code):
+    """Digit `code` of request number a: (a // layout[0]) % layout[1], as a bit field when it is one."""
+    s = layout[2, code]
+    return (a >> s) & (layout[1, code] - 1) if s >= 0 else (a // layout[0, code]) % layout[1, code]
+
+
+@njit(cache=True, inline="always")
+def decode(address, layout, org, xor_hash, bank_bits):
+    """Row, rank, bank group, bank, channel and column of a byte address (of a 64-byte request):
+    the request number is a mixed-radix number whose digits are the fields (field_layout); XOR bank
+    hashing flips the bank bits with the row's low bits."""
     a = address >> 6
-    for f in range(mapping.shape[0]):
-        code, radix = mapping[f, 0], mapping[f, 1]
-        if shift[f] >= 0:
-            digit[code] = a & (radix - 1)
-            a >>= shift[f]
-        else:
-            digit[code] = a % radix
-            a //= radix
+    row, bg, bank = field_of(a, layout, 0), field_of(a, layout, 2), field_of(a, layout, 3)
     if xor_hash and bank_bits > 0:
-        banks = digit[2] * org[3] + digit[3]
-        banks ^= digit[0] & ((np.int64(1) << bank_bits) - 1)
-        digit[2] = banks // org[3]
-        digit[3] = banks % org[3]
+        banks = (bg * org[3] + bank) ^ (row & ((np.int64(1) << bank_bits) - 1))
+        bg, bank = banks // org[3], banks % org[3]
+    return row, field_of(a, layout, 1), bg, bank, field_of(a, layout, 4), field_of(a, layout, 5)
 
 
 @njit(cache=True)
 def decode_addresses(addr, mapping, org, xor_hash, bank_bits):
-    """decode_into for every address: a (6, n) array of rows, ranks, bank groups, banks, channels,
+    """decode for every address: a (6, n) array of rows, ranks, bank groups, banks, channels,
     columns."""
     n = addr.shape[0]
     fields = np.empty((6, n), np.int64)
-    shift = radix_shifts(mapping)
-    digit = np.zeros(6, np.int64)
+    layout = field_layout(mapping)
     for i in range(n):
-        decode_into(digit, addr[i], mapping, shift, org, xor_hash, bank_bits)
-        fields[:, i] = digit
+        fields[0, i], fields[1, i], fields[2, i], fields[3, i], fields[4, i], fields[5, i] = decode(
+            addr[i], layout, org, xor_hash, bank_bits)
     return fields
 
 
-@njit(cache=True, error_model="numpy")
-def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimited, cycle_limit, trace, req, done):
-    """Run all requests to completion (or to cycle_limit).
+@njit(cache=True, nogil=True)
+def prepare(arrive, addr, is_write, org, scalars, mapping, unlimited, req, done):
+    """Decode every request into `req` (NQ fields each) in the order the front end takes them, set
+    `done` to -1, and return ch_start: in order, the requests in arrival order; unlimited, each
+    channel's in arrival order, channel after channel, channel c's from ch_start[c] to
+    ch_start[c + 1].
 
-    Returns (done cycle per request, stats: command counts [0:9], row hits,
-    misses, conflicts, read/write queue occupancy integrals, rank-active cycle
-    integral, commands logged into `trace`, then bus busy cycles per channel;
-    last completion cycle).
-
-    `trace` (an (n, 4) int64 array, may have 0 rows) receives each channel's first
-    commands as (cycle, command, channel, bank): in order, the first n of the run in
-    issue order; unlimited, channel c's first n / channels in rows from c * (n /
-    channels) on (rows left unwritten keep their values; the caller sorts by cycle).
-
-    `req` (n * NQ int64) and `done` (n int64) are the caller's arrays, the kernel's workspace and
-    its result: the caller allocates them with NumPy, which asks the OS for huge pages for large
-    arrays where Numba's allocator does not, and every fresh 4 KiB page costs a fault (1 M
-    requests: about 40 ms against 8 ms to fill these arrays on this machine).
-    """
+    `req` (n * NQ int64) and `done` (n int64) are the caller's arrays: it allocates them with NumPy,
+    which asks the OS for huge pages for large arrays where Numba's allocator does not, and every
+    fresh 4 KiB page costs a fault (1 M requests: about 40 ms against 8 ms to fill these arrays on
+    this machine). Addresses are decoded one at a time for the same reason (a decoded copy of the
+    whole input would be one more array of 48 bytes per request to allocate)."""
     n = arrive.shape[0]
+    channels, bgs, bpg = org[0], org[2], org[3]
+    layout = field_layout(mapping)
+    xor_hash, bank_bits = scalars[XOR], scalars[BANKBITS]
+    ch_start = np.zeros(channels + 1, np.int64)
+    if unlimited:
+        for i in range(n):
+            ch_start[field_of(addr[i] >> 6, layout, 4) + 1] += 1
+    for c in range(channels):
+        ch_start[c + 1] += ch_start[c]
+    ch_ptr = ch_start[:-1].copy()
+    for i in range(n):
+        row, rank, bg, bank, chan, _ = decode(addr[i], layout, org, xor_hash, bank_bits)
+        j = i
+        if unlimited:
+            j = ch_ptr[chan]
+            ch_ptr[chan] += 1
+        q = j * NQ
+        req[q + Q_ROW] = row
+        req[q + Q_RANK] = rank
+        req[q + Q_BANK] = (rank * bgs + bg) * bpg + bank
+        req[q + Q_WRITE] = 1 if is_write[i] else 0
+        req[q + Q_CHAN] = chan
+        req[q + Q_ARRIVE] = arrive[i]
+        req[q + Q_IDX] = i
+    done[:] = -1
+    return ch_start
+
+
+@njit(cache=True)
+def new_state(org, rules, scalars, ch_start):
+    """The controller state of every channel at cycle 0 and the tables derived from the preset, as
+    one tuple of flat int64 arrays (the order run_parts unpacks)."""
     channels, ranks, bgs, bpg = org[0], org[1], org[2], org[3]
     rank_banks = bgs * bpg
     banks = ranks * rank_banks
     bg_total = ranks * bgs
     bg0, rank0, chan_slot = banks, banks + bg_total, banks + bg_total + ranks   # slots in `ok`
     slots = chan_slot + 1
-    # the requests in the order the front end takes them: in arrival order (in order), or each
-    # channel's in arrival order, channel after channel: requests ch_start[c] to ch_start[c + 1] of
-    # `req` (unlimited). Addresses are decoded one at a time (a decoded copy of the whole input
-    # would be one more array of 48 bytes per request to allocate, and fresh memory is slow to
-    # touch: a page fault per 4 KiB)
-    shift = radix_shifts(mapping)
-    digit = np.zeros(6, np.int64)
-    xor_hash, bank_bits = scalars[XOR], scalars[BANKBITS]
-    ch_start = np.zeros(channels + 1, np.int64)
-    if unlimited:
-        for i in range(n):
-            decode_into(digit, addr[i], mapping, shift, org, xor_hash, bank_bits)
-            ch_start[digit[4] + 1] += 1
-    for c in range(channels):
-        ch_start[c + 1] += ch_start[c]
-    ch_ptr = ch_start[:-1].copy()
-    for i in range(n):
-        decode_into(digit, addr[i], mapping, shift, org, xor_hash, bank_bits)
-        j = i
-        if unlimited:
-            j = ch_ptr[digit[4]]
-            ch_ptr[digit[4]] += 1
-        q = j * NQ
-        req[q + Q_ROW] = digit[0]
-        req[q + Q_RANK] = digit[1]
-        req[q + Q_BANK] = (digit[1] * bgs + digit[2]) * bpg + digit[3]
-        req[q + Q_WRITE] = 1 if is_write[i] else 0
-        req[q + Q_CHAN] = digit[4]
-        req[q + Q_ARRIVE] = arrive[i]
-        req[q + Q_IDX] = i
-    ch_ptr[:] = ch_start[:-1]
-    done[:] = -1
-
     ok = np.zeros(channels * slots * NCMD, np.int64)
     bank_st = np.zeros(channels * banks * NB, np.int64)
     bank_st[B_ROW::NB] = -1
@@ -281,9 +283,6 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     prep_time = np.zeros(channels * banks, np.int64)
     prep_pre = np.zeros(channels * banks, np.int64)
     prep_key = np.zeros(channels * banks, np.int64)
-    key_bits = 1
-    while (np.int64(1) << key_bits) < banks:
-        key_bits += 1
     # per channel and queue, banks + 1 slots from (c * 2 + q) * (banks + 1) on: hit_list's first
     # C_NHIT_* are the banks with a hit, hit_pos's b-th is bank b's place in that list (one slot more:
     # set_hit writes past the list's end when the list does not change)
@@ -301,9 +300,8 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
         chan_st[c * NC + C_FREE_R] = c * 2 * cap
         chan_st[c * NC + C_FREE_W] = (c * 2 + 1) * cap
     chan_wake = np.zeros(channels, np.int64)  # a channel sleeps until this cycle unless something arrives
+    ch_ptr = ch_start[:-1].copy()             # each channel's next request (unlimited)
     qcap = np.array([scalars[RQ], scalars[WQ]], np.int64)
-    stats = np.zeros(STAT_BUS + channels, np.int64)
-    hit_cap, tfaw = scalars[HITCAP], scalars[TFAW]
     bank_group = np.empty(banks, np.int64)       # slots in `ok` of each bank's group and rank
     bank_rank = np.empty(banks, np.int64)
     for b in range(banks):
@@ -334,10 +332,45 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                         if scope == S_RANK else chan_slot if scope == S_CHANNEL else rank0 + o + (o >= own))
                 rule_index[b * n_entries + j] = slot * NCMD + after
     # commands with a bank-group record on ACT or PRE (the others change only their own bank's `prep`)
-    group_rules = np.zeros(NCMD, np.bool_)
+    group_rules = np.zeros(NCMD, np.int64)
     for k in range(rules.shape[0]):
         if rules[k, 2] == S_BG and (rules[k, 1] == ACT or rules[k, 1] == PRE):
-            group_rules[rules[k, 0]] = True
+            group_rules[rules[k, 0]] = 1
+    return (ok, bank_st, rank_st, ent, lists, prep_time, prep_pre, prep_key, hit_list, hit_pos, chan_st, chan_wake,
+            ch_ptr, qcap, bank_group, bank_rank, rule_start, rule_index, rule_delay, group_rules)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_parts(req, done, ch_start, state, org, scalars, unlimited, cycle_limit, trace, part_lo, part_hi, phase,
+              end_cycle, part_now, part_logged, stats):
+    """Run parts part_lo to part_hi - 1 (unlimited: part c is channel c; in order: part 0 holds every
+    channel) through one phase: 0 serves their requests from cycle 0 (or up to cycle_limit), 1 runs
+    each on from where phase 0 left it (part_now) to end_cycle, refreshing. `state` is new_state's
+    (this call changes only these parts' channels), `req`, `done` and ch_start prepare's.
+
+    Writes each part's stopping cycle and number of logged commands into part_now and part_logged,
+    and adds to `stats` (command counts [0:9], row hits, misses, conflicts, read/write queue
+    occupancy integrals, rank-active cycle integral, 1 at STAT_STALLED if the controller stalled,
+    then bus busy cycles per channel). `trace` (rows, 4) receives each part's first commands as
+    (cycle, command, channel, bank) in rows part * (rows / parts) on (rows left unwritten keep
+    their values). Parts share nothing, so calls on different parts may run at the same time
+    (Numba releases the GIL)."""
+    (ok, bank_st, rank_st, ent, lists, prep_time, prep_pre, prep_key, hit_list, hit_pos, chan_st, chan_wake,
+     ch_ptr, qcap, bank_group, bank_rank, rule_start, rule_index, rule_delay, group_rules) = state
+    n = done.shape[0]
+    channels, ranks, bgs, bpg = org[0], org[1], org[2], org[3]
+    rank_banks = bgs * bpg
+    banks = ranks * rank_banks
+    bg_total = ranks * bgs
+    bg0, rank0, chan_slot = banks, banks + bg_total, banks + bg_total + ranks   # slots in `ok`
+    slots = chan_slot + 1
+    mode = scalars[REFMODE]
+    interval = scalars[TREFI] if mode == 1 else scalars[TREFIPB]
+    hit_cap, tfaw = scalars[HITCAP], scalars[TFAW]
+    n_entries = rule_start[NCMD]
+    key_bits = 1
+    while (np.int64(1) << key_bits) < banks:
+        key_bits += 1
     # looking at the hits a cycle early changes C_HITWAKE's value (never whether a hit issues); that
     # value matters only when refresh unblocks a rank without a command (a lower rank falls due)
     look_ahead = ranks == 1 or mode == 0
@@ -460,25 +493,21 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
     # into its own rows of `trace` (the caller orders them by cycle and channel).
     parts = channels if unlimited else 1
     trace_rows = trace.shape[0] // parts
-    part_now = np.zeros(parts, np.int64)        # where each part stopped
-    part_logged = np.zeros(parts, np.int64)
-    phase, part, part_goal, end_cycle = 0, -1, 0, np.int64(0)
+    part, part_goal = part_lo - 1, 0
     c_lo, c_hi, n_logged = 0, channels, 0
     head = 0
     issued_total = 0
     queued = np.zeros(2, np.int64)      # queued requests per queue, this part's channels
-    now = np.int64(0)
+    now = np.int64(end_cycle)           # (so that the first pass through the loop starts part_lo)
     while True:
         if now >= cycle_limit or (issued_total >= part_goal and now >= end_cycle):
-            # this part is done: on to the next one (phase 0: serve the requests; phase 1: run on
-            # to end_cycle, the cycle after the last command of phase 0)
-            if part >= 0:
+            # this part is done (phase 0: its requests served; phase 1: run on to end_cycle, the
+            # cycle after the last command of phase 0 in any part): on to the next one
+            if part >= part_lo:
                 part_now[part], part_logged[part] = now, n_logged
             part += 1
-            if part == parts:
-                if phase == 1:
-                    break
-                phase, part, end_cycle = 1, 0, part_now.max()
+            if part == part_hi:
+                break
             if unlimited:
                 c_lo, c_hi = part, part + 1
             now, n_logged = (part_now[part] if phase == 1 else 0), part_logged[part]
@@ -843,21 +872,10 @@ def simulate_dram(arrive, addr, is_write, org, rules, scalars, mapping, unlimite
                     wake = req[rqx(head, Q_ARRIVE)]
             if wake >= NEVER and phase == 0:
                 stats[STAT_STALLED] = 1       # nothing can ever issue again: report instead of spinning
-                part_logged[part] = n_logged
-                end_cycle = now
+                part_now[part], part_logged[part] = now, n_logged
                 break
             if now < wake:
                 step = min(wake, max(cycle_limit, now + 1)) - now      # (the statistics end at the limit)
         stats[STAT_RQ_OCC] += queued[0] * step
         stats[STAT_WQ_OCC] += queued[1] * step
         now += step
-    stats[STAT_TRACED] = part_logged.sum()
-    last = np.int64(0)
-    for i in range(n):
-        if done[i] > last:
-            last = done[i]
-    for c in range(channels):
-        for r in range(ranks):
-            if rank_st[rkx(c, r, R_OPEN)] > 0:
-                stats[STAT_ACTIVE] += end_cycle - rank_st[rkx(c, r, R_CHANGE)]
-    return done, stats, last

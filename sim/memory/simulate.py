@@ -1,6 +1,8 @@
 """Run a batch of requests through the cycle-level DRAM kernel and summarise it."""
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,14 +94,16 @@ class DramRun:
 
 def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cycle, address, is_write,
                       frontend: str = "unlimited", trace_commands: int = 0,
-                      cycle_limit: int = 1 << 60, compiled=None, source=None) -> DramRun:
+                      cycle_limit: int = 1 << 60, compiled=None, source=None, threads: int | None = None) -> DramRun:
     """Requests (arrival cycle, byte address, read/write, optionally a source id each) in arrival
     order -> DramRun; `DramRun.by_source()` splits latency and bandwidth by source.
     `compiled`: compile_dram(preset, controller), when the caller keeps it between runs.
 
     `inorder` hands the controller at most one request per cycle in order and
     stalls when the target queue is full (DRAMsim3's trace front end);
-    `unlimited` hands every arrived request to its channel's queue while it has room."""
+    `unlimited` hands every arrived request to its channel's queue while it has room; its channels
+    share nothing, so they are simulated on up to `threads` threads at once (None: resolve_threads;
+    the results do not depend on the number)."""
     if frontend not in FRONTENDS:
         raise ValueError(f"frontend must be one of {FRONTENDS}")
     arrive = np.ascontiguousarray(arrive_cycle, np.int64)
@@ -115,12 +119,10 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
     compiled = compiled or compile_dram(preset, controller)
     unlimited = frontend == "unlimited"
     channels = preset.org["channels"]
-    # the unlimited front end runs the channels one after another, each logging into its own rows
+    # the unlimited front end runs the channels as separate parts, each logging into its own rows
     trace = np.full((trace_commands * (channels if unlimited else 1), 4), -1, np.int64)
-    # the kernel's request records and results, allocated by NumPy (huge pages: kernel docstring)
-    req, done = np.empty(arrive.size * kernel.NQ, np.int64), np.empty(arrive.size, np.int64)
-    done, stats, last = kernel.simulate_dram(arrive, addr, writes, compiled.org, compiled.rules, compiled.scalars,
-                                             compiled.mapping, unlimited, np.int64(cycle_limit), trace, req, done)
+    done, stats, last = _run_kernel(compiled, arrive, addr, writes, unlimited, cycle_limit, trace,
+                                    resolve_threads(threads))
     logged = trace[trace[:, 0] >= 0]
     commands = logged[np.lexsort((logged[:, 2], logged[:, 0]))][:trace_commands]    # by cycle, then channel
     if stats[kernel.STAT_STALLED]:
@@ -138,6 +140,70 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
         active_rank_cycles=int(stats[kernel.STAT_ACTIVE]), last_cycle=int(last),
         commands=commands,
         command_energy_pj=compiled.energy_pj, background_mw=compiled.background_mw, source=source)
+
+
+def resolve_threads(threads: int | None = None) -> int:
+    """Threads for the unlimited front end's channels: `threads` if given, else the ACCSIM_THREADS
+    environment variable, else the CPUs this process may run on."""
+    if threads is None:
+        threads = int(os.environ.get("ACCSIM_THREADS", "0") or 0) or len(os.sched_getaffinity(0))
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    return threads
+
+
+_POOL: list = [None]
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A process-wide pool of at least `threads` workers (kept between runs: a run may be short)."""
+    if _POOL[0] is None or _POOL[0]._max_workers < threads:
+        _POOL[0] = ThreadPoolExecutor(threads, thread_name_prefix="accsim-dram")
+    return _POOL[0]
+
+
+def _run_kernel(compiled, arrive, addr, writes, unlimited, cycle_limit, trace, threads):
+    """Prepare the requests, run every part through phase 0 (serve the requests), then through
+    phase 1 (on to the last part's end, refreshing) -> (done cycle per request, stats, last done
+    cycle). The unlimited front end's parts are its channels; they go to the threads in contiguous
+    blocks, each thread adding into its own row of stats."""
+    n = arrive.size
+    # the kernel's request records and results, allocated by NumPy (huge pages: kernel.prepare)
+    req, done = np.empty(n * kernel.NQ, np.int64), np.empty(n, np.int64)
+    ch_start = kernel.prepare(arrive, addr, writes, compiled.org, compiled.scalars, compiled.mapping, unlimited,
+                              req, done)
+    state = kernel.new_state(compiled.org, compiled.rules, compiled.scalars, ch_start)
+    channels = int(compiled.org[0])
+    parts = channels if unlimited else 1
+    workers = min(threads, parts)
+    bounds = [parts * k // workers for k in range(workers + 1)]
+    width = -(-(kernel.STAT_BUS + channels) // 8) * 8 + 8     # rows a cache line apart at least
+    stats = np.zeros((workers, width), np.int64)
+    part_now, part_logged = np.zeros(parts, np.int64), np.zeros(parts, np.int64)
+    limit = np.int64(cycle_limit)
+
+    def phase(number: int, end_cycle: int) -> None:
+        def run(k: int) -> None:
+            kernel.run_parts(req, done, ch_start, state, compiled.org, compiled.scalars, unlimited, limit, trace,
+                             bounds[k], bounds[k + 1], number, np.int64(end_cycle), part_now, part_logged, stats[k])
+        if workers == 1:
+            run(0)
+        else:
+            list(_pool(workers).map(run, range(workers)))
+
+    phase(0, 0)
+    total = stats.sum(axis=0)[:kernel.STAT_BUS + channels]
+    end_cycle = int(part_now.max()) if parts else 0
+    if not total[kernel.STAT_STALLED]:
+        phase(1, end_cycle)
+        total = stats.sum(axis=0)[:kernel.STAT_BUS + channels]
+    total[kernel.STAT_TRACED] = part_logged.sum()
+    # ranks with a bank open at the end count as active up to the end
+    rank_st = state[2].reshape(-1, kernel.NR)
+    open_ranks = rank_st[:, kernel.R_OPEN] > 0
+    total[kernel.STAT_ACTIVE] += int(np.sum(end_cycle - rank_st[open_ranks, kernel.R_CHANGE]))
+    last = max(int(done.max()), 0) if n else 0
+    return done, total, last
 
 
 def latency_stats(latency_cycles: np.ndarray) -> dict[str, float]:

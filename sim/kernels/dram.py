@@ -109,10 +109,11 @@ STAT_HIT, STAT_MISS, STAT_CONFLICT, STAT_RQ_OCC, STAT_WQ_OCC, STAT_ACTIVE, STAT_
 STAT_BUS = 17
 # Each kind of record below lives in one flat array, its fields at a constant stride (NQ, NE, NL, NB,
 # NR, NC: module docstring).
-# request fields (NQ per request in `req`, padded so that one request's fields share a cache line);
-# Q_IDX is the request's index in the input
-Q_ROW, Q_RANK, Q_BANK, Q_WRITE, Q_CHAN, Q_ARRIVE, Q_IDX = range(7)
-NQ = 8
+# request records (NQ fields per request in `req`): Q_WORD packs the request's row, channel, bank (in the
+# channel) and read/write as row << 32 | channel << 17 | bank << 1 | write; Q_IDX is its index in the input
+Q_WORD, Q_ARRIVE, Q_IDX = range(3)
+NQ = 3
+MAX_BANKS, MAX_CHANNELS = 1 << 16, 1 << 15     # (what the packing holds)
 # queue entry fields (copied in at enqueue); E_SEQ orders entries by age, E_NEXT / E_PREV
 # link the entries of one bank and queue, oldest first
 E_IDX, E_ROW, E_STATE, E_SEQ, E_NEXT, E_PREV = range(6)
@@ -185,16 +186,24 @@ def field_of(a, layout, code):
 
 
 @njit(cache=True, inline="always")
-def decode(address, layout, org, xor_hash, bank_bits):
+def decode(address, layout, bpg, xor_mask):
     """Row, rank, bank group, bank, channel and column of a byte address (of a 64-byte request):
     the request number is a mixed-radix number whose digits are the fields (field_layout); XOR bank
-    hashing flips the bank bits with the row's low bits."""
+    hashing (xor_mask: xor_mask_of) flips the bank bits with the row's low bits. (Only integers in
+    the branch: an inlined function reading an array inside a branch kept Numba's reference
+    counting in the caller's loop, which made decoding 3x slower.)"""
     a = address >> 6
     row, bg, bank = field_of(a, layout, 0), field_of(a, layout, 2), field_of(a, layout, 3)
-    if xor_hash and bank_bits > 0:
-        banks = (bg * org[3] + bank) ^ (row & ((np.int64(1) << bank_bits) - 1))
-        bg, bank = banks // org[3], banks % org[3]
+    if xor_mask:
+        banks = (bg * bpg + bank) ^ (row & xor_mask)
+        bg, bank = banks // bpg, banks % bpg
     return row, field_of(a, layout, 1), bg, bank, field_of(a, layout, 4), field_of(a, layout, 5)
+
+
+@njit(cache=True)
+def xor_mask_of(xor_hash, bank_bits):
+    """The row bits XOR bank hashing flips the bank number with (0: no hashing)."""
+    return (np.int64(1) << bank_bits) - 1 if xor_hash and bank_bits > 0 else np.int64(0)
 
 
 @njit(cache=True)
@@ -203,10 +212,10 @@ def decode_addresses(addr, mapping, org, xor_hash, bank_bits):
     columns."""
     n = addr.shape[0]
     fields = np.empty((6, n), np.int64)
-    layout = field_layout(mapping)
+    layout, xor_mask = field_layout(mapping), xor_mask_of(xor_hash, bank_bits)
     for i in range(n):
         fields[0, i], fields[1, i], fields[2, i], fields[3, i], fields[4, i], fields[5, i] = decode(
-            addr[i], layout, org, xor_hash, bank_bits)
+            addr[i], layout, org[3], xor_mask)
     return fields
 
 
@@ -220,12 +229,14 @@ def prepare(arrive, addr, is_write, org, scalars, mapping, unlimited, req, done)
     `req` (n * NQ int64) and `done` (n int64) are the caller's arrays: it allocates them with NumPy,
     which asks the OS for huge pages for large arrays where Numba's allocator does not, and every
     fresh 4 KiB page costs a fault (1 M requests: about 40 ms against 8 ms to fill these arrays on
-    this machine). Addresses are decoded one at a time for the same reason (a decoded copy of the
-    whole input would be one more array of 48 bytes per request to allocate)."""
+    this machine). For the same reason addresses are decoded one at a time (a decoded copy of the
+    whole input would be one more array to allocate) and each request's fields are packed into
+    NQ words (24 bytes: with 64-byte records, writing them cost about 25 ns per request)."""
     n = arrive.shape[0]
     channels, bgs, bpg = org[0], org[2], org[3]
-    layout = field_layout(mapping)
-    xor_hash, bank_bits = scalars[XOR], scalars[BANKBITS]
+    if org[1] * bgs * bpg > MAX_BANKS or channels > MAX_CHANNELS:
+        raise ValueError("more banks per channel or channels than a request record holds")
+    layout, xor_mask = field_layout(mapping), xor_mask_of(scalars[XOR], scalars[BANKBITS])
     ch_start = np.zeros(channels + 1, np.int64)
     if unlimited:
         for i in range(n):
@@ -234,17 +245,13 @@ def prepare(arrive, addr, is_write, org, scalars, mapping, unlimited, req, done)
         ch_start[c + 1] += ch_start[c]
     ch_ptr = ch_start[:-1].copy()
     for i in range(n):
-        row, rank, bg, bank, chan, _ = decode(addr[i], layout, org, xor_hash, bank_bits)
+        row, rank, bg, bank, chan, _ = decode(addr[i], layout, bpg, xor_mask)
         j = i
         if unlimited:
             j = ch_ptr[chan]
             ch_ptr[chan] += 1
         q = j * NQ
-        req[q + Q_ROW] = row
-        req[q + Q_RANK] = rank
-        req[q + Q_BANK] = (rank * bgs + bg) * bpg + bank
-        req[q + Q_WRITE] = 1 if is_write[i] else 0
-        req[q + Q_CHAN] = chan
+        req[q + Q_WORD] = (row << 32) | (chan << 17) | (((rank * bgs + bg) * bpg + bank) << 1) | (1 if is_write[i] else 0)
         req[q + Q_ARRIVE] = arrive[i]
         req[q + Q_IDX] = i
     done[:] = -1
@@ -417,6 +424,14 @@ def run_parts(req, done, ch_start, state, org, scalars, unlimited, cycle_limit, 
         """Field f (Q_*) of request i in `req`."""
         return ix(i * NQ + f)
 
+    def rq_write(i):
+        """1 if request i is a write, else 0."""
+        return req[rqx(i, Q_WORD)] & 1
+
+    def rq_channel(i):
+        """Channel of request i."""
+        return (req[rqx(i, Q_WORD)] >> 17) & (MAX_CHANNELS - 1)
+
     def column(c, w, b):
         """Column command for bank b's hits in queue w, and its earliest cycle (NEVER while the hit
         cap yields to a waiting conflict of that queue)."""
@@ -528,8 +543,8 @@ def run_parts(req, done, ch_start, state, org, scalars, unlimited, cycle_limit, 
                 if head == n:
                     break
                 i = head
-                c = req[rqx(i, Q_CHAN)]
-            w = req[rqx(i, Q_WRITE)]
+                c = rq_channel(i)
+            w = rq_write(i)
             if req[rqx(i, Q_ARRIVE)] > now or chan_st[chx(c, w)] >= qcap[ix(w)]:
                 k += 1
                 continue
@@ -541,7 +556,8 @@ def run_parts(req, done, ch_start, state, org, scalars, unlimited, cycle_limit, 
             # take a free slot and link it at the end of its bank's list
             e = chan_st[chx(c, C_FREE_R + w)]
             chan_st[chx(c, C_FREE_R + w)] = ent[enx(e, E_NEXT)]
-            b, row = req[rqx(i, Q_BANK)], req[rqx(i, Q_ROW)]
+            word = req[rqx(i, Q_WORD)]
+            b, row = (word >> 1) & (MAX_BANKS - 1), word >> 32
             ent[enx(e, E_IDX)] = req[rqx(i, Q_IDX)]
             ent[enx(e, E_ROW)] = row
             ent[enx(e, E_STATE)] = 0
@@ -588,7 +604,7 @@ def run_parts(req, done, ch_start, state, org, scalars, unlimited, cycle_limit, 
             elif served == w and lists[lsx(c, w, b, L_OTHER)] == e:
                 t = now
                 if chan_st[chx(c, C_PREP_W)] == w:
-                    t = max(prep_time[bnx(c, b)], rank_allows(c, req[rqx(i, Q_RANK)], ACT + prep_pre[bnx(c, b)]))
+                    t = max(prep_time[bnx(c, b)], rank_allows(c, bank_rank[ix(b)] - rank0, ACT + prep_pre[bnx(c, b)]))
                 chan_st[chx(c, C_BOUND)] = min(chan_st[chx(c, C_BOUND)], t)
                 chan_wake[ix(c)] = min(chan_wake[ix(c)], t)
         # 2. one command per channel
@@ -863,11 +879,11 @@ def run_parts(req, done, ch_start, state, org, scalars, unlimited, cycle_limit, 
                 for c in range(c_lo, c_hi):
                     if ch_ptr[ix(c)] < ch_start[ix(c + 1)]:
                         i = ch_ptr[ix(c)]
-                        w = req[rqx(i, Q_WRITE)]
+                        w = rq_write(i)
                         if chan_st[chx(c, w)] < qcap[ix(w)] and req[rqx(i, Q_ARRIVE)] < wake:
                             wake = req[rqx(i, Q_ARRIVE)]
             elif head < n:
-                c, w = req[rqx(head, Q_CHAN)], req[rqx(head, Q_WRITE)]
+                c, w = rq_channel(head), rq_write(head)
                 if chan_st[chx(c, w)] < qcap[ix(w)] and req[rqx(head, Q_ARRIVE)] < wake:
                     wake = req[rqx(head, Q_ARRIVE)]
             if wake >= NEVER and phase == 0:

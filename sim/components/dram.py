@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from ..clock import TICKS_PER_SECOND
+from ..kernels import dram as kernel
 from ..memory.preset import (CONTROLLER_FIELDS, REQUEST_BYTES, check_controller, compile_dram, controller_from,
                              preset_from_params)
 from ..memory.simulate import simulate_requests
@@ -103,18 +104,22 @@ class Dram(Component):
         ticks_per_byte, latency_ticks = self.transfer_model()
         if self.params["model"] == "analytical" or np.sum(load_bytes) + np.sum(store_bytes) <= 0:
             return ticks_per_byte, None
-        load_arrival, load_offset = _requests(load_start, load_bytes, ticks_per_byte)
-        store_arrival, store_offset = _requests(store_start, store_bytes, ticks_per_byte)
-        base = _base(key, self.preset)
-        capacity = self.preset.capacity_bytes
-        address = np.concatenate([(base + load_offset) % capacity, (base + capacity // 2 + store_offset) % capacity])
-        order = np.argsort(np.concatenate([load_arrival, store_arrival]), kind="stable")
-        writes = np.concatenate([np.zeros(load_arrival.size, bool), np.ones(store_arrival.size, bool)])
-        run = simulate_requests(self.preset, self.controller, np.zeros(order.size, np.int64), address[order],
-                                writes[order], compiled=self.compiled)
+        load_counts, store_counts = _request_counts(load_start, load_bytes), _request_counts(store_start, store_bytes)
+        loads = int(load_counts.sum())
+        n = loads + int(store_counts.sum())
+        if n == 0:                      # (only transfers that do not run)
+            return ticks_per_byte, None
+        ticks, address = np.empty(n, np.float64), np.empty(n, np.int64)
+        base, capacity = _base(key, self.preset), self.preset.capacity_bytes
+        kernel.transfer_requests(np.asarray(load_start), load_counts, ticks_per_byte, base, capacity, ticks, address, 0)
+        kernel.transfer_requests(np.asarray(store_start), store_counts, ticks_per_byte, base + capacity // 2, capacity,
+                                 ticks, address, loads)
+        order = np.argsort(ticks, kind="stable")      # (loads before stores issued on the same tick)
+        run = simulate_requests(self.preset, self.controller, np.zeros(n, np.int64), address[order], order >= loads,
+                                compiled=self.compiled)
         # the port adds the idle latency itself: do not count it twice
         served_ticks = max(run.last_cycle * self.tck_ps - latency_ticks, 1)
-        return max(served_ticks / (order.size * REQUEST_BYTES), ticks_per_byte), run
+        return max(served_ticks / (n * REQUEST_BYTES), ticks_per_byte), run
 
     def run_detail(self, run, ticks_per_byte: float) -> dict:
         """What an op's cost detail reports about its DRAM playback."""
@@ -124,17 +129,11 @@ class Dram(Component):
                 "channel_busy_ticks": (run.bus_busy_cycles * self.tck_ps).tolist()}
 
 
-def _requests(start_ticks, nbytes, ticks_per_byte):
-    """(issue tick, byte offset in the region) of every 64-byte request: each transfer
-    issues its requests at the peak rate from its start; offsets follow tile order."""
+def _request_counts(start_ticks, nbytes):
+    """64-byte requests of each transfer (none for a transfer that does not run: start < 0)."""
     counts = np.ceil(np.maximum(nbytes, 0) / REQUEST_BYTES).astype(np.int64)
     counts[np.asarray(start_ticks) < 0] = 0
-    owner = np.repeat(np.arange(counts.size), counts)
-    first = np.cumsum(counts) - counts
-    index_in_transfer = np.arange(owner.size) - np.repeat(first, counts)
-    issue_ticks = np.asarray(start_ticks)[owner] + index_in_transfer * REQUEST_BYTES * ticks_per_byte
-    offset = (np.repeat(first, counts) + index_in_transfer) * REQUEST_BYTES
-    return issue_ticks, offset.astype(np.int64)
+    return counts
 
 
 def _base(key: str, preset) -> int:

@@ -895,3 +895,19 @@ def run_parts(req, done, ch_start, state, org, scalars, unlimited, cycle_limit, 
         stats[STAT_RQ_OCC] += queued[0] * step
         stats[STAT_WQ_OCC] += queued[1] * step
         now += step
+
+
+@njit(cache=True)
+def transfer_requests(start_ticks, counts, ticks_per_byte, region_base, capacity, ticks, address, at):
+    """The 64-byte requests of a list of transfers (accsim.components.dram), written into `ticks`
+    and `address` from index `at` on: transfer k has counts[k] requests, its bytes follow the
+    previous transfer's from region_base on (modulo capacity), and its j-th request issues at
+    start_ticks[k] + j * 64 * ticks_per_byte (the transfer streaming at that rate)."""
+    first = 0
+    for k in range(counts.shape[0]):
+        for j in range(counts[k]):
+            ticks[at] = start_ticks[k] + j * 64 * ticks_per_byte
+            address[at] = (region_base + (first + j) * 64) % capacity
+            at += 1
+        first += counts[k]
+    return at

@@ -110,7 +110,7 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
     source = np.zeros(arrive.size, np.int64) if source is None else np.asarray(source, np.int64)
     if source.shape != arrive.shape:
         raise ValueError(f"source must give one id per request ({arrive.size}), got shape {source.shape}")
-    if arrive.size and np.any(np.diff(arrive) < 0):
+    if arrive.size > 1 and np.any(arrive[1:] < arrive[:-1]):
         order = np.argsort(arrive, kind="stable")
         arrive, address, is_write = arrive[order], np.asarray(address)[order], np.asarray(is_write)[order]
         source = source[order]

@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     mem.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="controller setting, e.g. page_policy=closed, address_mapping=ro-ba-bg-ra-co-ch, "
                           "row_hit_cap=8, read_queue=64, refresh=per_bank; repeatable")
+    mem.add_argument("--threads", type=_at_least_one, default=None, metavar="N",
+                     help="threads for the unlimited front end's channels (default: ACCSIM_THREADS, else the "
+                          "CPUs available; results do not depend on it)")
     mem.add_argument("--json", action="store_true", help="print the summary as JSON")
     mem.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     for command in _plugin_commands():
@@ -172,6 +175,17 @@ def _run(args) -> int:
     return EXIT_OK
 
 
+def _at_least_one(text: str) -> int:
+    """An integer of at least 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer of at least 1, got {text!r}")
+    return value
+
+
 def _mem(args) -> int:
     import json
 
@@ -185,7 +199,7 @@ def _mem(args) -> int:
     check_controller(controller, preset, ("--set", None))
     trace = parse_trace(args.trace)
     result = simulate_requests(preset, controller, trace.arrive_cycle, trace.address, trace.is_write,
-                               frontend=args.frontend)
+                               frontend=args.frontend, threads=args.threads)
     summary = mem_summary(result, trace.format, args.frontend)
     print(json.dumps(summary, indent=2) if args.json else format_mem_summary(summary))
     return EXIT_OK

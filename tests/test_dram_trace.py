@@ -1,5 +1,6 @@
 """Trace mode: parsing of DRAMsim3 / Ramulator traces and `accsim mem`."""
 import json
+import os
 import subprocess
 import sys
 
@@ -80,6 +81,24 @@ def test_mem_cli_bad_input_exit_2(tmp_path):
     done = subprocess.run([sys.executable, "-m", "accsim.cli", "mem", "hbm2", str(path), "--set",
                            "address_mapping=ro-ch"], capture_output=True, text=True)
     assert done.returncode == 2 and "address_mapping" in done.stderr
+
+
+@pytest.mark.cli
+def test_mem_cli_threads(tmp_path):
+    """--threads N gives the one-thread result; a bad count (option or ACCSIM_THREADS) exits 2."""
+    path = tmp_path / "mix.trace"
+    rng = np.random.default_rng(2)
+    path.write_text("".join(f"0x{int(a) * 64:x} {'WRITE' if w else 'READ'} {i}\n"
+                            for i, (a, w) in enumerate(zip(rng.integers(0, 1 << 22, 3000), rng.random(3000) < 0.3))))
+    base = [sys.executable, "-m", "accsim.cli", "mem", "hbm2", str(path), "--json", "--frontend", "unlimited"]
+    one, three = (subprocess.run(base + ["--threads", n], capture_output=True, text=True) for n in ("1", "3"))
+    assert one.returncode == 0 and three.returncode == 0, one.stderr + three.stderr
+    assert json.loads(one.stdout) == json.loads(three.stdout)
+    bad = subprocess.run(base + ["--threads", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--threads" in bad.stderr
+    env = {**os.environ, "ACCSIM_THREADS": "many"}
+    bad = subprocess.run(base, capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "ACCSIM_THREADS" in bad.stderr and "Traceback" not in bad.stderr
 
 
 @pytest.mark.cli

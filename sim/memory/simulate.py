@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ConfigError, Problem
 from ..kernels import dram as kernel
 from .constraints import COMMANDS
 from .preset import ControllerSpec, DramPreset, compile_dram  # noqa: F401 (ControllerSpec in signatures)
@@ -144,9 +145,14 @@ def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cyc
 
 def resolve_threads(threads: int | None = None) -> int:
     """Threads for the unlimited front end's channels: `threads` if given, else the ACCSIM_THREADS
-    environment variable, else the CPUs this process may run on."""
+    environment variable if set, else the CPUs this process may run on."""
     if threads is None:
-        threads = int(os.environ.get("ACCSIM_THREADS", "0") or 0) or len(os.sched_getaffinity(0))
+        text = os.environ.get("ACCSIM_THREADS", "").strip()
+        if not text:
+            return len(os.sched_getaffinity(0))
+        threads = int(text) if text.isdigit() else 0
+        if threads < 1:
+            raise ConfigError([Problem("ACCSIM_THREADS", None, "", f"must be an integer of at least 1, got {text!r}")])
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
     return threads

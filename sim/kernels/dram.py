@@ -347,6 +347,18 @@ def new_state(org, rules, scalars, ch_start):
             ch_ptr, qcap, bank_group, bank_rank, rule_start, rule_index, rule_delay, group_rules)
 
 
+@njit(cache=True)
+def active_to_end(state, end_cycle):
+    """Rank-active cycles still to count at the end of a run: from the last change of each rank
+    with a bank open to end_cycle."""
+    rank_st = state[2]             # (new_state's order)
+    cycles = 0
+    for x in range(0, rank_st.shape[0], NR):
+        if rank_st[x + R_OPEN] > 0:
+            cycles += end_cycle - rank_st[x + R_CHANGE]
+    return cycles
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_parts(req, done, ch_start, state, org, scalars, unlimited, cycle_limit, trace, part_lo, part_hi, phase,
               end_cycle, part_now, part_logged, stats):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -158,14 +159,17 @@ def resolve_threads(threads: int | None = None) -> int:
     return threads
 
 
-_POOL: list = [None]
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
-    """A process-wide pool of at least `threads` workers (kept between runs: a run may be short)."""
-    if _POOL[0] is None or _POOL[0]._max_workers < threads:
-        _POOL[0] = ThreadPoolExecutor(threads, thread_name_prefix="accsim-dram")
-    return _POOL[0]
+    """A process-wide pool of `threads` workers (kept between runs: an op's run may take a
+    millisecond)."""
+    with _POOLS_LOCK:
+        if threads not in _POOLS:
+            _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="accsim-dram")
+        return _POOLS[threads]
 
 
 def _run_kernel(compiled, arrive, addr, writes, unlimited, cycle_limit, trace, threads):
@@ -199,15 +203,12 @@ def _run_kernel(compiled, arrive, addr, writes, unlimited, cycle_limit, trace, t
 
     phase(0, 0)
     total = stats.sum(axis=0)[:kernel.STAT_BUS + channels]
-    end_cycle = int(part_now.max()) if parts else 0
+    end_cycle = int(part_now.max())
     if not total[kernel.STAT_STALLED]:
         phase(1, end_cycle)
         total = stats.sum(axis=0)[:kernel.STAT_BUS + channels]
     total[kernel.STAT_TRACED] = part_logged.sum()
-    # ranks with a bank open at the end count as active up to the end
-    rank_st = state[2].reshape(-1, kernel.NR)
-    open_ranks = rank_st[:, kernel.R_OPEN] > 0
-    total[kernel.STAT_ACTIVE] += int(np.sum(end_cycle - rank_st[open_ranks, kernel.R_CHANGE]))
+    total[kernel.STAT_ACTIVE] += kernel.active_to_end(state, np.int64(end_cycle))
     last = max(int(done.max()), 0) if n else 0
     return done, total, last
 

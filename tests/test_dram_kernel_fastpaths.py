@@ -5,6 +5,8 @@ command, the scheduler visits per-bank lists instead of the queues).
 Each check compares a result with a closed formula or with another run that must agree,
 so a wake-up bound that is too late (a command issued after the cycle it was allowed), a
 channel that sleeps through an arrival, or a bank list that loses a request shows up."""
+import multiprocessing
+
 import numpy as np
 import pytest
 
@@ -121,6 +123,29 @@ def test_threads_change_nothing(tmp_path, threads):
     assert np.array_equal(one.bus_busy_cycles, many.bus_busy_cycles)
     assert (one.read_queue_occupancy, one.write_queue_occupancy, one.active_rank_cycles) == (
         many.read_queue_occupancy, many.write_queue_occupancy, many.active_rank_cycles)
+
+
+def _threaded_run(p, controller, arrive, addr, writes, out):
+    out.put(int(simulate_requests(p, controller, arrive, addr, writes, threads=2).last_cycle))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_threads_work_in_a_forked_child(tmp_path):
+    """A process forked after a threaded run still runs threaded (its copy of the thread pool would
+    otherwise take the work and never run it)."""
+    p = preset(tmp_path, channels=4)
+    arrive, addr, writes = random_traffic(p, np.random.default_rng(9), 500, 3)
+    controller = ControllerSpec(address_mapping=MAPPING)
+    expected = simulate_requests(p, controller, arrive, addr, writes, threads=2).last_cycle
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_threaded_run, args=(p, controller, arrive, addr, writes, out))
+    child.start()
+    child.join(120)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive and child.exitcode == 0 and out.get(timeout=5) == expected
 
 
 @pytest.mark.parametrize("frontend", ["inorder", "unlimited"])

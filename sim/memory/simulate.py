@@ -172,6 +172,18 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         return _POOLS[threads]
 
 
+def _forget_pools() -> None:
+    """In a forked child: the pools' threads stayed in the parent (a pool copied along would take
+    work and never run it), and the lock may have been held by one of them."""
+    global _POOLS_LOCK
+    _POOLS.clear()
+    _POOLS_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
+
+
 def _run_kernel(compiled, arrive, addr, writes, unlimited, cycle_limit, trace, threads):
     """Prepare the requests, run every part through phase 0 (serve the requests), then through
     phase 1 (on to the last part's end, refreshing) -> (done cycle per request, stats, last done

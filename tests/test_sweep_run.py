@@ -229,3 +229,16 @@ def test_dask_scheduler_runs_points_and_kills_hung_ones(tmp_path, faults):
     assert status == {16: "ok", 7: "timeout", 9: "crashed"}
     ok = frame[frame["status"] == "ok"].iloc[0]
     assert ok["latency_s"] == expected_seconds(["components.vu.lanes=16"])
+
+
+def test_workers_share_the_cpus_for_the_dram_threads(monkeypatch):
+    """Each sweep worker process runs the DRAM model's channels on its share of the CPUs, not on
+    all of them (workers x CPUs threads), unless the user set ACCSIM_THREADS."""
+    from accsim.sweep.worker import Runner
+
+    monkeypatch.delenv("ACCSIM_THREADS", raising=False)
+    assert Runner(dram_threads=3).env["ACCSIM_THREADS"] == "3"
+    assert Runner(dram_threads=0).env["ACCSIM_THREADS"] == "1"
+    assert Runner(env={"PATH": "/bin"}).env == {"PATH": "/bin", "ACCSIM_THREADS": "1"}
+    monkeypatch.setenv("ACCSIM_THREADS", "7")
+    assert Runner(dram_threads=3).env["ACCSIM_THREADS"] == "7"

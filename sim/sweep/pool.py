@@ -6,6 +6,7 @@ only its own worker (a fresh one takes its place; the other workers go on).
 """
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from multiprocessing.connection import wait
@@ -19,7 +20,9 @@ def run_local(context: dict, tasks: Iterable[dict], on_result: Callable[[dict], 
     """Run every task on `jobs` worker processes; call `on_result(record)` in this process
     as each finishes (also for failed, timed-out and crashed points)."""
     pending = deque(tasks)
-    runners = [Runner(log_path, env, warm_up=timeout_s is not None) for _ in range(max(1, min(jobs, len(pending))))]
+    workers = max(1, min(jobs, len(pending)))
+    dram_threads = len(os.sched_getaffinity(0)) // workers     # the CPUs shared out among the workers
+    runners = [Runner(log_path, env, warm_up=timeout_s is not None, dram_threads=dram_threads) for _ in range(workers)]
     try:
         for runner in runners:
             runner.start()

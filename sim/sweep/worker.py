@@ -33,9 +33,14 @@ class WorkerStartError(RuntimeError):
 class Runner:
     """One worker child process with at most one task in flight."""
 
-    def __init__(self, log_path: str | None = None, env: dict | None = None, warm_up: bool = True):
+    def __init__(self, log_path: str | None = None, env: dict | None = None, warm_up: bool = True,
+                 dram_threads: int = 1):
         self.log_path = log_path
-        self.env = env
+        # workers run side by side: each gets dram_threads for the DRAM model's channels (the
+        # default, all CPUs in every worker, would put workers x CPUs threads on the machine),
+        # unless the user set ACCSIM_THREADS
+        base = dict(os.environ if env is None else env)
+        self.env = {"ACCSIM_THREADS": str(max(1, dram_threads)), **base}
         self.warm_up = warm_up
         self.process: subprocess.Popen | None = None
         self.connection: Connection | None = None

@@ -259,16 +259,24 @@ def prepare(arrive, addr, is_write, org, scalars, mapping, unlimited, req, done)
     return ch_start
 
 
-@njit(cache=True)
-def new_state(org, rules, scalars, ch_start):
-    """The controller state of every channel at cycle 0 and the tables derived from the preset, as
-    one tuple of flat int64 arrays (the order run_parts unpacks)."""
+@njit(cache=True, inline="always")
+def geometry(org):
+    """Channels, ranks, bank groups per rank, banks per group, banks per rank, banks per channel,
+    bank groups per channel, and the slots in `ok` of the first bank group, the first rank and the
+    channel, and the slots per channel."""
     channels, ranks, bgs, bpg = org[0], org[1], org[2], org[3]
     rank_banks = bgs * bpg
     banks = ranks * rank_banks
     bg_total = ranks * bgs
-    bg0, rank0, chan_slot = banks, banks + bg_total, banks + bg_total + ranks   # slots in `ok`
-    slots = chan_slot + 1
+    bg0, rank0, chan_slot = banks, banks + bg_total, banks + bg_total + ranks
+    return channels, ranks, bgs, bpg, rank_banks, banks, bg_total, bg0, rank0, chan_slot, chan_slot + 1
+
+
+@njit(cache=True)
+def new_state(org, rules, scalars, ch_start):
+    """The controller state of every channel at cycle 0 and the tables derived from the preset, as
+    one tuple of flat int64 arrays (the order run_parts unpacks)."""
+    channels, ranks, bgs, bpg, rank_banks, banks, bg_total, bg0, rank0, chan_slot, slots = geometry(org)
     ok = np.zeros(channels * slots * NCMD, np.int64)
     bank_st = np.zeros(channels * banks * NB, np.int64)
     bank_st[B_ROW::NB] = -1
@@ -378,12 +386,7 @@ def run_parts(req, done, ch_start, state, org, scalars, unlimited, cycle_limit, 
     (ok, bank_st, rank_st, ent, lists, prep_time, prep_pre, prep_key, hit_list, hit_pos, chan_st, chan_wake,
      ch_ptr, qcap, bank_group, bank_rank, rule_start, rule_index, rule_delay, group_rules) = state
     n = done.shape[0]
-    channels, ranks, bgs, bpg = org[0], org[1], org[2], org[3]
-    rank_banks = bgs * bpg
-    banks = ranks * rank_banks
-    bg_total = ranks * bgs
-    bg0, rank0, chan_slot = banks, banks + bg_total, banks + bg_total + ranks   # slots in `ok`
-    slots = chan_slot + 1
+    channels, ranks, bgs, bpg, rank_banks, banks, bg_total, bg0, rank0, chan_slot, slots = geometry(org)
     mode = scalars[REFMODE]
     interval = scalars[TREFI] if mode == 1 else scalars[TREFIPB]
     hit_cap, tfaw = scalars[HITCAP], scalars[TFAW]

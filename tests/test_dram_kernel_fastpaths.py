@@ -235,3 +235,19 @@ def test_no_precharge_while_a_hit_for_the_open_row_waits(tmp_path, frontend):
             open_row = row[before[np.argmax(served[before])]]          # row of the last read before the PRE
             waiting = mine[(arrive[mine] <= cycle) & (served[mine] > cycle)]
             assert not np.any(row[waiting] == open_row), (b, cycle)
+
+
+def test_organisations_the_request_records_cannot_hold_are_rejected(tmp_path):
+    """Counts beyond what the kernel's packed request records hold are input errors, reported with
+    their field, not wrong addresses."""
+    from accsim.errors import ConfigError
+
+    for field, value in (("channels", 40000), ("ranks", 32), ("banks_per_group", 128)):
+        valid = preset(tmp_path).org    # a valid organisation, then one count too large
+        org = {**valid, field: value}
+        path = tmp_path / f"big_{field}.yaml"
+        path.write_text("schema_version: 1\nname: B\ndescription: too large\norganization: {"
+                        + ", ".join(f"{k}: {v}" for k, v in org.items()) + "}\ntiming: {"
+                        + ", ".join(f"{k}: {v}" for k, v in T.items()) + "}\n")
+        with pytest.raises(ConfigError, match=f"organization.{field}: must be at most"):
+            parse_preset(load(path))

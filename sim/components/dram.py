@@ -43,7 +43,7 @@ class Dram(Component):
     FIELDS = {
         "preset": req("str", "bundled preset name (hbm2, hbm2e, hbm3, ddr4-3200, ddr5-4800) or a preset file"),
         "channels": opt("int", 0, "channels in all (0: the preset's); e.g. 32 for four 8-channel HBM2 stacks, 40 for five",
-                        minimum=0),
+                        minimum=0, maximum=kernel.MAX_CHANNELS),
         "model": opt("str", "command_level", "command_level: every op's requests through the controller; "
                      "analytical: the preset's peak bandwidth and idle row-miss latency, as ideal_memory "
                      "(fast; no row, bank or refresh effects)", choices=("command_level", "analytical")),

@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import ConfigError, Problem, ResolveError
+from ..kernels.dram import MAX_BANKS, MAX_CHANNELS
 from ..resolve import bundled_dir
 from ..schema import Checker, opt, req
 from ..yamlio import LoadedFile, LocDict, load
@@ -28,12 +29,15 @@ PRESET_FIELDS = {
     "power": opt("map", None, "VDD (V) and IDD currents (mA) per device"),
     "notes": opt("str", "", "free text"),
 }
+assert 16 * 64 * 64 <= MAX_BANKS
+# (the maxima are what the kernel's packed request records hold: accsim.kernels.dram.MAX_CHANNELS,
+# MAX_BANKS = 16 ranks x 64 bank groups x 64 banks per group, rows below 2**31; real devices are far below)
 ORG_FIELDS = {
-    "channels": req("int", "independent channels", positive=True),
-    "ranks": req("int", "ranks per channel", positive=True),
-    "bankgroups": req("int", "bank groups per rank", positive=True),
-    "banks_per_group": req("int", "banks per bank group", positive=True),
-    "rows": req("int", "rows per bank", positive=True),
+    "channels": req("int", "independent channels", positive=True, maximum=MAX_CHANNELS),
+    "ranks": req("int", "ranks per channel", positive=True, maximum=16),
+    "bankgroups": req("int", "bank groups per rank", positive=True, maximum=64),
+    "banks_per_group": req("int", "banks per bank group", positive=True, maximum=64),
+    "rows": req("int", "rows per bank", positive=True, maximum=2**31 - 1),
     "row_bytes": req("int", "bytes per row (page) across the channel", positive=True),
     "bus_bits": req("int", "data bus width of a channel", positive=True),
     "burst_length": req("int", "beats per burst (data rate: two beats per tCK)", positive=True),

@@ -91,5 +91,6 @@ def main() -> None:
         print(f"component replay on {threads} threads: {args.requests / seconds / 1e6:5.2f} M requests/s "
               f"(x{one / seconds:.2f} one thread)")
 
+
 if __name__ == "__main__":
     main()

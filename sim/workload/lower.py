@@ -37,6 +37,7 @@ pipeline-parallel devices is not modelled.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import chain, repeat
 
 from ..dtypes import BYTES_PER_ELEMENT
 from .ops import Op
@@ -111,11 +112,11 @@ def _layer(b: _Builder, model: ModelShape, tp: int, phase: str, layer: int, step
     qkv = b.gemm(f"{tag}.qkv", phase, layer, step, [x], tokens, (heads + 2 * kv_heads) * dh, d)
     kv = b.vector(f"{tag}.kv_append", "kv_append", phase, layer, step, [qkv],
                   tokens * 2 * kv_heads * dh, b.kv)
-    score_shapes = [(q * group, c, dh) for q, c in zip(queries, contexts) for _ in range(kv_heads)]
+    score_shapes = _per_kv_head([(q * group, c, dh) for q, c in zip(queries, contexts)], kv_heads)
     score = b.attention(f"{tag}.attn_score", phase, layer, step, [kv], score_shapes, kv_heads)
     soft = b.vector(f"{tag}.softmax", "softmax", phase, layer, step, [score],
                     sum(q * c for q, c in zip(queries, contexts)) * heads)
-    value_shapes = [(q * group, dh, c) for q, c in zip(queries, contexts) for _ in range(kv_heads)]
+    value_shapes = _per_kv_head([(q * group, dh, c) for q, c in zip(queries, contexts)], kv_heads)
     attn = b.attention(f"{tag}.attn_value", phase, layer, step, [soft], value_shapes, kv_heads)
     proj = b.gemm(f"{tag}.proj", phase, layer, step, [attn], tokens, d, heads * dh)
     res1 = b.vector(f"{tag}.residual1", "add", phase, layer, step, [proj], tokens * d)
@@ -126,6 +127,12 @@ def _layer(b: _Builder, model: ModelShape, tp: int, phase: str, layer: int, step
                    phase, layer, step, [up], tokens * ffn)
     down = b.gemm(f"{tag}.ffn_down", phase, layer, step, [act], tokens, d, ffn)
     return b.vector(f"{tag}.residual2", "add", phase, layer, step, [down, res1], tokens * d)
+
+
+def _per_kv_head(shapes: list[tuple[int, int, int]], kv_heads: int) -> tuple:
+    """Each request's attention GEMM once per KV head, consecutively (one shape object
+    repeated: cheap to build for large batches and many heads)."""
+    return tuple(chain.from_iterable(repeat(shape, kv_heads) for shape in shapes))
 
 
 def _pass(b: _Builder, spec: WorkloadSpec, phase: str, step: int, queries, contexts, emitting: int,

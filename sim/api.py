@@ -16,7 +16,7 @@ from .mapping import cache as mapping_cache
 from .mapping_rules import load_rules
 from .resolve import resolve
 from .result import Result, seconds
-from .system import SimStats, System
+from .system import OpRecord, SimStats, System
 from .workload.lower import lower, resident_tensors
 from .workload.ops import GEMM_KINDS
 from .workload.spec import WORKLOAD_FIELDS, WorkloadSpec, parse_workload
@@ -269,28 +269,42 @@ def _memory_levels(stats: SimStats) -> dict:
 
 
 def _ops_frame(system: System, stats: SimStats) -> pd.DataFrame:
-    rows = []
-    for r in stats.records:
-        component = system.components[r.unit]
-        ticks = r.end_tick - r.start_tick
-        if r.cost.peak_macs:
-            utilization = r.cost.macs / r.cost.peak_macs
-        else:
-            utilization = r.cost.busy_ticks.get(r.unit, 0) / max(ticks * component.count, 1)
-        rows.append({
-            "index": r.op.index, "name": r.op.name, "kind": r.op.kind, "phase": r.op.phase,
-            "step": r.op.step, "layer": r.op.layer, "unit": r.unit, "shape": r.op.shape_text(),
-            "start_cycle": _cycles(component.clock, r.start_tick),
-            "cycles": _cycles(component.clock, ticks), "clock": component.clock.label(),
-            "compute_cycles": r.cost.detail.get("compute_cycles", 0),
-            "seconds": ticks / TICKS_PER_SECOND,
-            # time added because ops running beside it shared the memory bandwidth (accsim.sharing)
-            "memory_sharing_seconds": (ticks - r.cost.ticks) / TICKS_PER_SECOND,
-            "bytes_read": sum(v for k, v in r.cost.bytes_read.items() if k != _buffer(system, r.unit)),
-            "bytes_written": sum(v for k, v in r.cost.bytes_written.items() if k != _buffer(system, r.unit)),
-            "flops": r.op.flops, "utilization": utilization,
-        })
-    return pd.DataFrame(rows)
+    """One row per op (ops.csv), built column by column."""
+    records = stats.records
+    ops = [r.op for r in records]
+    clocks = {name: c.clock for name, c in system.components.items()}
+    labels = {name: clock.label() for name, clock in clocks.items()}
+    buffers = {name: _buffer(system, name) for name in system.components}
+    ticks = [r.end_tick - r.start_tick for r in records]
+    return pd.DataFrame({
+        "index": [op.index for op in ops], "name": [op.name for op in ops], "kind": [op.kind for op in ops],
+        "phase": [op.phase for op in ops], "step": [op.step for op in ops], "layer": [op.layer for op in ops],
+        "unit": [r.unit for r in records], "shape": [op.shape_text() for op in ops],
+        "start_cycle": [_cycles(clocks[r.unit], r.start_tick) for r in records],
+        "cycles": [_cycles(clocks[r.unit], t) for r, t in zip(records, ticks)],
+        "clock": [labels[r.unit] for r in records],
+        "compute_cycles": [r.cost.detail.get("compute_cycles", 0) for r in records],
+        "seconds": [t / TICKS_PER_SECOND for t in ticks],
+        # time added because ops running beside it shared the memory bandwidth (accsim.sharing)
+        "memory_sharing_seconds": [(t - r.cost.ticks) / TICKS_PER_SECOND for r, t in zip(records, ticks)],
+        "bytes_read": [_moved(r.cost.bytes_read, buffers[r.unit]) for r in records],
+        "bytes_written": [_moved(r.cost.bytes_written, buffers[r.unit]) for r in records],
+        "flops": [op.flops for op in ops],
+        "utilization": [_utilization(r, t, system.components[r.unit].count) for r, t in zip(records, ticks)],
+    })
+
+
+def _moved(nbytes: dict[str, float], buffer: str | None) -> float:
+    """Bytes moved to or from memory levels other than the unit's own buffer."""
+    return sum(v for k, v in nbytes.items() if k != buffer)
+
+
+def _utilization(record: OpRecord, ticks: int, instances: int) -> float:
+    """MAC utilization of a GEMM op; otherwise the unit group's busy share of the op's time."""
+    cost = record.cost
+    if cost.peak_macs:
+        return cost.macs / cost.peak_macs
+    return cost.busy_ticks.get(record.unit, 0) / max(ticks * instances, 1)
 
 
 def _buffer(system: System, unit: str) -> str | None:

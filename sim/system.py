@@ -1,19 +1,20 @@
 """A System is the built architecture: component instances from the registry,
 linked by name, plus the scheduler that runs an op graph on them.
 
-Scheduling is coarse and event-driven (SimPy): each op is a process that waits
-for its dependencies, takes the component group that executes its kind, holds
-it for the op's duration, and releases it. Ops that overlap in time share the
-memory bandwidth (accsim.sharing): an op runs its own duration unless the ops
-running beside it ask the same memory for more than it can serve. The duration comes from the
-component's cycle-level kernels. Identical ops (same signature) on an idle
-group cost the same, so by default each signature is simulated once and
-reused; `exact=True` simulates every op.
+Scheduling is coarse and event-driven (SimPy): each op is a process, started
+once its dependencies finished, that takes the component group that executes
+its kind, holds it for the op's duration, and releases it. Ops that overlap in
+time share the memory bandwidth (accsim.sharing): an op runs its own duration
+unless the ops running beside it ask the same memory for more than it can
+serve. The duration comes from the component's cycle-level kernels. Identical
+ops (same signature) on an idle group cost the same, so by default each
+signature is simulated once and reused; `exact=True` simulates every op.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import simpy
 
@@ -127,16 +128,20 @@ class System:
     def _schedule(self, ops: list[Op], costs: list[OpCost]) -> list[OpRecord]:
         env = simpy.Environment()
         groups = {name: simpy.Resource(env, capacity=1) for name in self.components}
-        done: list[simpy.Process] = []
+        units = [self.executor(op).name for op in ops]
         records: list[OpRecord | None] = [None] * len(ops)
+        # an op's process starts once its dependencies finished: few processes are alive at once
+        waiting = [len(op.deps) for op in ops]
+        dependents: list[list[int]] = [[] for _ in ops]
+        for op in ops:
+            for d in op.deps:
+                dependents[d].append(op.index)
 
         gate = _MemoryGate(env) if self.blocking else None
         blockers = {c.name for c in self.blocking}
         shared = SharedMemories(env, [m.name for m in self.memories])
 
         def run(op: Op, cost: OpCost, unit: str):
-            if op.deps:
-                yield env.all_of([done[d] for d in op.deps])
             with groups[unit].request() as slot:
                 yield slot
                 if gate is not None:
@@ -148,9 +153,23 @@ class System:
                     gate.leave(exclusive=unit in blockers)
                 records[op.index] = OpRecord(op, unit, start, env.now, cost)
 
-        for op, cost in zip(ops, costs):
-            unit = self.executor(op).name
-            done.append(env.process(run(op, cost, unit)))
+        def launch(index: int, _event=None) -> None:
+            process = env.process(run(ops[index], costs[index], units[index]))
+            process.callbacks.append(partial(finished, index))
+
+        def finished(index: int, _event) -> None:
+            """The ops whose last dependency this was become ready one event later, as
+            they would waiting on a condition over their dependencies' processes."""
+            for later in dependents[index]:
+                waiting[later] -= 1
+                if not waiting[later]:
+                    ready = env.event()
+                    ready.callbacks.append(partial(launch, later))
+                    ready.succeed()
+
+        for op in ops:
+            if not op.deps:
+                launch(op.index)
         env.run()
         return records
 

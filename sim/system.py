@@ -13,6 +13,7 @@ signature is simulated once and reused; `exact=True` simulates every op.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -127,7 +128,7 @@ class System:
 
     def _schedule(self, ops: list[Op], costs: list[OpCost]) -> list[OpRecord]:
         env = simpy.Environment()
-        groups = {name: simpy.Resource(env, capacity=1) for name in self.components}
+        groups = {name: _UnitGroup(env) for name in self.components}
         units = [self.executor(op).name for op in ops]
         records: list[OpRecord | None] = [None] * len(ops)
         # an op's process starts once its dependencies finished: few processes are alive at once
@@ -142,16 +143,16 @@ class System:
         shared = SharedMemories(env, [m.name for m in self.memories])
 
         def run(op: Op, cost: OpCost, unit: str):
-            with groups[unit].request() as slot:
-                yield slot
-                if gate is not None:
-                    # a PIM unit with a single row buffer owns the memory while it computes
-                    yield from gate.enter(exclusive=unit in blockers)
-                start = env.now
-                yield from shared.run(cost.ticks, cost.busy_ticks)
-                if gate is not None:
-                    gate.leave(exclusive=unit in blockers)
-                records[op.index] = OpRecord(op, unit, start, env.now, cost)
+            yield groups[unit].request()
+            if gate is not None:
+                # a PIM unit with a single row buffer owns the memory while it computes
+                yield from gate.enter(exclusive=unit in blockers)
+            start = env.now
+            yield from shared.run(cost.ticks, cost.busy_ticks)
+            if gate is not None:
+                gate.leave(exclusive=unit in blockers)
+            records[op.index] = OpRecord(op, unit, start, env.now, cost)
+            groups[unit].release()
 
         def launch(index: int, _event=None) -> None:
             process = env.process(run(ops[index], costs[index], units[index]))
@@ -185,6 +186,38 @@ def _sharing_summary(records: list[OpRecord]) -> dict | None:
 
 def _gib(nbytes: float) -> str:
     return f"{nbytes / 2**30:.2f} GiB" if nbytes >= 2**28 else f"{nbytes / 2**20:.2f} MiB"
+
+
+class _UnitGroup:
+    """A component group that one op holds at a time, first come first served. It
+    grants at the same event steps as simpy.Resource(capacity=1) (a waiting op gets
+    the group when the release event is processed) but schedules that release event
+    only when an op waits: one event per op fewer."""
+
+    def __init__(self, env):
+        self.env = env
+        self.busy = False
+        self.waiting: deque[simpy.Event] = deque()
+
+    def request(self) -> simpy.Event:
+        """An event that succeeds when the group is the caller's."""
+        granted = self.env.event()
+        self.waiting.append(granted)
+        self._grant()
+        return granted
+
+    def release(self) -> None:
+        """Free the group; the first waiting op gets it one event later."""
+        self.busy = False
+        if self.waiting:
+            handover = self.env.event()
+            handover.callbacks.append(self._grant)
+            handover.succeed()
+
+    def _grant(self, _event=None) -> None:
+        if not self.busy and self.waiting:
+            self.busy = True
+            self.waiting.popleft().succeed()
 
 
 class _MemoryGate:

@@ -74,18 +74,32 @@ def account(system, stats) -> Accounting:
     estimators = ordered(tech, system, chip_mm2)
 
     prices: dict[tuple[str, str], tuple[float, str | None]] = {}
-    counts: dict[tuple[str, str, str], float] = defaultdict(float)
-    op_energy = []
-    for record in stats.records:
-        total = 0.0
-        for (name, event), count in record.cost.events.items():
+
+    def priced(cost, kind: str) -> tuple[float, list[tuple[tuple[str, str, str], float]]]:
+        """An op's dynamic energy and its ((component, event, op kind), count) pairs."""
+        total, pairs = 0.0, []
+        for (name, event), count in cost.events.items():
             if (name, event) not in prices:
                 component = system.components[name]
                 pj, by, declined = first(estimators, lambda e: e.event_pj(component, event), component, event)
                 prices[(name, event)] = (pj or 0.0, by)
                 provenance[name].setdefault("events", {})[event] = {"by": by, "declined": declined}
             total += count * prices[(name, event)][0]
-            counts[(name, event, record.op.kind)] += count
+            pairs.append(((name, event, kind), count))
+        return total, pairs
+
+    # identical ops share one OpCost (System._costs): each is priced once; the counts are
+    # still added op by op, in record order (the same float sums)
+    seen: dict[tuple[int, str], tuple[float, list]] = {}
+    counts: dict[tuple[str, str, str], float] = defaultdict(float)
+    op_energy = []
+    for record in stats.records:
+        key = (id(record.cost), record.op.kind)
+        if key not in seen:
+            seen[key] = priced(record.cost, record.op.kind)
+        total, pairs = seen[key]
+        for event_key, count in pairs:
+            counts[event_key] += count
         op_energy.append(total)
 
     seconds = stats.total_ticks / TICKS_PER_SECOND

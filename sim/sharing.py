@@ -80,9 +80,11 @@ class SharedMemories:
         self.running.remove(me)
         self._rebalance()
 
-    def _rebalance(self) -> None:
-        """New rates after an op started or finished; interrupt the ops whose rate changed."""
+    def _rates(self) -> list[float]:
+        """Speed of each running op: its smallest share / demand over the memories it uses."""
         rates = [1.0] * len(self.running)
+        if len(self.running) < 2:
+            return rates        # alone, an op cannot oversubscribe a memory (its demand is at most 1)
         for memory in self.memories:
             users = [i for i, op in enumerate(self.running) if memory in op.demands]
             asked = [self.running[i].demands[memory] for i in users]
@@ -90,8 +92,12 @@ class SharedMemories:
                 continue
             for i, want, share in zip(users, asked, max_min_shares(asked)):
                 rates[i] = min(rates[i], share / want)
+        return rates
+
+    def _rebalance(self) -> None:
+        """New rates after an op started or finished; interrupt the ops whose rate changed."""
         now = self.env.now
-        for op, rate in zip(self.running, rates):
+        for op, rate in zip(self.running, self._rates()):
             if rate != op.rate:
                 op.remaining -= (now - op.since) * op.rate
                 op.since, op.rate = now, rate

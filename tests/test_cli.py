@@ -460,3 +460,17 @@ def test_internal_error_with_debug_shows_traceback(tmp_path, small):
     proc = accsim_cli(tmp_path, "-c", script, command=[sys.executable])
     assert proc.returncode != 0
     assert "Traceback" in proc.stderr and "simulated internal failure 4712" in proc.stderr
+
+
+@pytest.mark.unit
+def test_the_accsim_command_freezes_the_objects_of_its_imports_then_runs_main(monkeypatch):
+    import importlib.metadata
+
+    import accsim.cli as cli
+
+    calls = []
+    monkeypatch.setattr(cli.gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(cli, "main", lambda: calls.append("main") or 3)
+    assert cli.console_main() == 3 and calls == ["freeze", "main"]
+    scripts = importlib.metadata.entry_points(group="console_scripts", name="accsim")
+    assert [script.value for script in scripts] == ["accsim.cli:console_main"]

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     mem = sub.add_parser("mem", help="run a DRAM request trace through the cycle-level memory model")
     mem.add_argument("preset", help="DRAM preset: a bundled name (hbm2, ddr4-3200, ...), a preset YAML file, "
-                                    "or an architecture with a `type: dram` memory (e.g. npu_hbm2)")
+                                    "or an architecture with a `type: dram` memory (e.g. npu)")
     mem.add_argument("trace", help="request trace (DRAMsim3: '0xADDR READ|WRITE CYCLE'; Ramulator: '0xADDR R|W' "
                                    "or 'LD|ST 0xADDR')")
     mem.add_argument("--frontend", choices=("inorder", "unlimited"), default="inorder",

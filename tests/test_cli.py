@@ -217,7 +217,7 @@ def test_run_json_and_rerun_into_same_out_dir(tmp_path, small):
 
 @pytest.mark.cli
 def test_out_not_created_when_input_is_bad(tmp_path, small):
-    proc = accsim_cli(tmp_path, "run", "npu", "small.yaml", "--out", "never",
+    proc = accsim_cli(tmp_path, "run", "npu_ideal", "small.yaml", "--out", "never",
                       "--set", "components.hbm.capacity=1 MiB")
     assert_input_error(proc, tmp_path)
     assert not (tmp_path / "never").exists() or not list((tmp_path / "never").iterdir())
@@ -398,7 +398,7 @@ def test_impossible_combination_at_run_time(tmp_path, small):
 @pytest.mark.cli
 def test_workload_too_big_for_memory(tmp_path, small):
     proc = accsim_cli(tmp_path, "run", "npu", "small.yaml", "--out", "out",
-                      "--set", "components.hbm.capacity=1 GiB", "--set", "model.base=gpt3-7b")
+                      "--set", "components.hbm.channels=1", "--set", "model.base=gpt3-7b")   # 1 GiB of hbm2-pim
     lines = assert_input_error(proc, tmp_path)
     assert len(lines) == 1
     line = lines[0]

@@ -105,12 +105,12 @@ def test_mem_cli_threads(tmp_path):
 def test_mem_takes_an_architecture_with_dram(tmp_path):
     path = tmp_path / "t.trace"
     path.write_text("0x0 READ 0\n0x40 READ 1\n")
-    done = subprocess.run([sys.executable, "-m", "accsim.cli", "mem", "npu_hbm2", str(path), "--json"],
+    done = subprocess.run([sys.executable, "-m", "accsim.cli", "mem", "npu", str(path), "--json"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    assert summary["bandwidth"]["peak_gb_per_s"] == pytest.approx(1024.0)     # npu_hbm2: 32 channels
-    done = subprocess.run([sys.executable, "-m", "accsim.cli", "mem", "npu", str(path)], capture_output=True,
+    assert summary["bandwidth"]["peak_gb_per_s"] == pytest.approx(1024.0)     # npu: 32 channels
+    done = subprocess.run([sys.executable, "-m", "accsim.cli", "mem", "npu_ideal", str(path)], capture_output=True,
                           text=True)
     assert done.returncode == 2 and "no `type: dram` memory" in done.stderr
 

@@ -197,7 +197,7 @@ def test_synthesis_cell_counts_price_the_area_when_present(tmp_path, monkeypatch
 
 
 def test_cycle_level_dram_energy_from_currents(small_llm):
-    result = accsim.run("npu_hbm2", small_llm)
+    result = accsim.run("npu", small_llm)
     energy = result.summary["energy"]
     provenance = energy["estimators"]["components"]["hbm"]
     assert provenance["events"]["RD"]["by"] == "dram_currents"
@@ -263,7 +263,7 @@ def test_pim_commands_are_priced_from_the_commands_they_resemble():
     """NeuPIMs' public model: COMP = 4 x READ, G_ACT = 4 x ACT (the table's pim ratios)."""
     from accsim.energy.dram_currents import DramCurrentsEstimator
 
-    system = System(accsim.load_arch("npu_hbm2"))
+    system = System(accsim.load_arch("npu"))
     estimator = DramCurrentsEstimator(technology(system.arch.technology), system)
     dram = system.components["hbm"]
     table = load_table("horowitz45")
@@ -280,7 +280,7 @@ def test_every_bundled_dram_preset_is_priced():
     from accsim.memory.preset import load_preset, preset_names
 
     for preset in preset_names():
-        books = _books("npu_hbm2", [f"components.hbm.preset={preset}", "components.hbm.channels=0"])
+        books = _books("npu", [f"components.hbm.preset={preset}", "components.hbm.channels=0"])
         assert books.area["by_component"]["hbm"] > 0, preset
         assert (books.energy["static_pj"] > 0) == (load_preset(preset).power is not None), preset
 

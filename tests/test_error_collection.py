@@ -119,7 +119,7 @@ def test_out_on_a_file_is_an_input_error(tmp_path, capsys):
 ])
 def test_dram_component_problems_are_located(tmp_path, capsys, body, path, message):
     arch = tmp_path / "a.yaml"
-    arch.write_text(f"extends: npu_hbm2\ncomponents:\n  hbm: {body}\n")
+    arch.write_text(f"extends: npu\ncomponents:\n  hbm: {body}\n")
     code, errors = _errors(capsys, ["check", str(arch)])
     assert code == 2 and len(errors) == 1
     assert f"a.yaml:3: {path}: " in errors[0] and message in errors[0]

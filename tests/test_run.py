@@ -33,14 +33,14 @@ def test_summary_is_consistent(tiny_llm):
 
 
 def test_more_bandwidth_is_never_slower(tiny_llm):
-    slow = accsim.run("npu", tiny_llm, overrides=["components.hbm.bandwidth=256 GB/s"])
-    fast = accsim.run("npu", tiny_llm, overrides=["components.hbm.bandwidth=4 TB/s"])
+    slow = accsim.run("npu_ideal", tiny_llm, overrides=["components.hbm.bandwidth=256 GB/s"])
+    fast = accsim.run("npu_ideal", tiny_llm, overrides=["components.hbm.bandwidth=4 TB/s"])
     assert fast.total_seconds < slow.total_seconds
 
 
 def test_capacity_error_names_tensors(tiny_llm):
     with pytest.raises(CapacityError, match=r"KV cache .* but hbm hold"):
-        accsim.run("npu", tiny_llm, overrides=["components.hbm.capacity=1 MiB"])
+        accsim.run("npu_ideal", tiny_llm, overrides=["components.hbm.capacity=1 MiB"])
 
 
 def test_save_writes_both_files(tmp_path, tiny_llm):
@@ -60,7 +60,7 @@ def test_vector_op_cycles_follow_passes_reductions_and_latency(tmp_path):
     from accsim.system import System
     from accsim.workload.ops import Op
 
-    arch = load_arch("npu", ("components.vu.count=1", "components.vu.latency_cycles={softmax: 5}",
+    arch = load_arch("npu_ideal", ("components.vu.count=1", "components.vu.latency_cycles={softmax: 5}",
                              "components.hbm.bandwidth=1000 PB/s", "components.hbm.latency=0 ns"))
     system = System(arch)
     op = Op(0, "s", "softmax", "ops", -1, 0, (), elements=1000)
@@ -132,10 +132,10 @@ def test_exact_and_fast_agree_on_cycle_level_dram(tmp_path):
     path.write_text("schema_version: 1\nname: small\ndescription: d\nkind: llm\n"
                     "model: {layers: 2, d_model: 128, heads: 4, ffn: 512, ffn_kind: gelu, vocab: 512, context: 64,"
                     " norm: layernorm}\nserving: {batch_size: 2, prompt_tokens: 8, generate_tokens: 3}\n")
-    fast = accsim.run("npu_hbm2", str(path))
-    exact = accsim.run("npu_hbm2", str(path), exact=True)
+    fast = accsim.run("npu", str(path))
+    exact = accsim.run("npu", str(path), exact=True)
     assert fast.summary["total"] == exact.summary["total"]
-    ideal = accsim.run("npu", str(path))
+    ideal = accsim.run("npu_ideal", str(path))
     # the same work on cycle-level HBM2 cannot beat the ideal memory of the same peak bandwidth
     assert fast.total_seconds >= ideal.total_seconds * 0.999
 
@@ -172,11 +172,11 @@ def test_analytical_dram_model_is_the_ideal_memory_of_its_preset(tmp_path):
     path.write_text("schema_version: 1\nname: small\ndescription: d\nkind: llm\n"
                     "model: {layers: 2, d_model: 128, heads: 4, ffn: 512, ffn_kind: gelu, vocab: 512, context: 64,"
                     " norm: layernorm}\nserving: {batch_size: 2, prompt_tokens: 8, generate_tokens: 3}\n")
-    analytical = accsim.run("npu_hbm2", str(path), overrides=["components.hbm.model=analytical"])
-    ideal = accsim.run("npu", str(path), overrides=["components.hbm.latency=30 ns"])
+    analytical = accsim.run("npu", str(path), overrides=["components.hbm.model=analytical"])
+    ideal = accsim.run("npu_ideal", str(path), overrides=["components.hbm.latency=30 ns"])
     assert analytical.summary["total"]["cycles"] == ideal.summary["total"]["cycles"]
     assert "commands" not in analytical.summary["components"]["hbm"]
     by_component = (analytical.summary["energy"]["by_component"], ideal.summary["energy"]["by_component"])
     assert by_component[0]["hbm"] == pytest.approx(by_component[1]["hbm"], rel=1e-9)
-    command_level = accsim.run("npu_hbm2", str(path))
+    command_level = accsim.run("npu", str(path))
     assert command_level.summary["components"]["hbm"]["commands"]["ACT"] > 0

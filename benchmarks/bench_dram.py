@@ -79,7 +79,7 @@ def main() -> None:
         print(f"random     unlimited {args.requests / seconds / 1e6:5.2f} M requests/s on {threads} threads "
               f"(x{results['random', 'unlimited'] / seconds:.2f} one thread)")
     # what the `dram` component replays for an op: a stream striped over 32 channels (four HBM2
-    # stacks, as arch/npu_hbm2.yaml), every request queued at cycle 0
+    # stacks, as arch/npu.yaml), every request queued at cycle 0
     stacks = with_channels(preset, 32)
     at_zero = np.zeros(args.requests, np.int64)
     one, run = timed(stacks, sequential, "unlimited", args.repeats, 1, at_zero)

@@ -1,6 +1,6 @@
 """NeuPIMs speed: one full decode iteration of GPT-3 7B at batch 256 (all 32 layers of the
 TP-4 shard) on arch/neupims.yaml, and the whole GPT-2 main job on it; each next to the
-same run on the NPU-only baseline on the same cycle-level HBM2 (arch/npu_hbm2.yaml), measured
+same run on the NPU-only baseline on the same cycle-level HBM2 (arch/npu.yaml), measured
 in the same process.
 
     python benchmarks/bench_neupims.py
@@ -28,9 +28,9 @@ def main() -> None:
     accsim.run("neupims", "gpt2", overrides=["model.layers=1", "serving.generate_tokens=2"])   # compile kernels
     for title, workload, overrides in CASES:
         pim_s, pim = timed("neupims", workload, overrides)
-        npu_s, _ = timed("npu_hbm2", workload, overrides)
+        npu_s, _ = timed("npu", workload, overrides)
         shortcuts = pim.summary["metadata"]["shortcuts"]
-        print(f"{title}:\n  neupims {pim_s:7.2f} s wall   npu_hbm2 {npu_s:7.2f} s wall   ratio {pim_s / npu_s:.2f}"
+        print(f"{title}:\n  neupims {pim_s:7.2f} s wall   npu {npu_s:7.2f} s wall   ratio {pim_s / npu_s:.2f}"
               f"\n  simulated {pim.summary['total']['seconds'] * 1e3:.3f} ms; shortcuts: {', '.join(shortcuts) or 'none'}")
 
 

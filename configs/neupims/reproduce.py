@@ -6,7 +6,7 @@
 Every (architecture, model, dataset, batch) point runs the bundled serving
 workload workloads/gpt3-<model>-<dataset>.yaml (continuous batching, a window
 of iterations in steady state) with serving.batch_size and
-serving.max_iterations overridden, on npu (arch/npu_hbm2.yaml: the NPU-only
+serving.max_iterations overridden, on npu (arch/npu.yaml: the NPU-only
 baseline on the same cycle-level HBM2 as the PIM systems), npu_pim, neupims and gpu_a100, plus
 the ablation on neupims without sub-batch interleaving (dual row buffer alone)
 and npu_pim with interleaving. Throughput is tokens emitted in the window per
@@ -24,8 +24,8 @@ import pandas as pd
 
 ARCHS = {"npu": [], "npu_pim": [], "neupims": [], "gpu_a100": [],
          "neupims_no_interleave": ["arch.sub_batches=1"], "npu_pim_interleave": ["arch.sub_batches=2"]}
-# the NPU-only baseline runs on the same cycle-level HBM2 as neupims and npu_pim (npu_hbm2.yaml)
-BASE_ARCH = {"npu": "npu_hbm2", "neupims_no_interleave": "neupims", "npu_pim_interleave": "npu_pim"}
+# the NPU-only baseline (npu.yaml) runs on the same cycle-level HBM2 as neupims and npu_pim
+BASE_ARCH = {"neupims_no_interleave": "neupims", "npu_pim_interleave": "npu_pim"}
 
 
 def point(args):

@@ -64,7 +64,7 @@ def dram_rows() -> list[tuple]:
                          f"{ours:.2f} pJ/bit (cycle-level DRAM, IDD currents, no I/O)",
                          f"python -m accsim.energy.validate  (or accsim mem {preset} TRACE)"))
     rows.append(("hbm2 via ideal_memory", "3.9 pJ/bit", "O'Connor et al., MICRO 2017", "3.9 pJ/bit (table entry)",
-                 "accsim run npu gpt2 --out DIR; energy.csv hbm read_bytes / 8"))
+                 "accsim run npu_ideal gpt2 --out DIR; energy.csv hbm read_bytes / 8"))
     return rows
 
 

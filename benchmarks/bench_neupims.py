@@ -7,9 +7,12 @@ in the same process.
 """
 from __future__ import annotations
 
+import os
 import time
 
 import accsim
+
+os.environ["ACCSIM_DRAM_CACHE"] = "off"     # time the DRAM model, not its on-disk cache of playbacks
 
 CASES = [
     ("GPT-3 7B, batch 256, one decode iteration (32 layers)", "gpt3-7b-sharegpt",

@@ -11,6 +11,7 @@ import pandas as pd
 from . import __version__
 from .arch import ARCH_FIELDS, ArchSpec, parse_arch
 from .clock import TICKS_PER_SECOND
+from .components.dram import PLAYBACK_CACHE
 from .errors import ConfigError, Problem, ResolveError
 from .mapping import cache as mapping_cache
 from .mapping_rules import load_rules
@@ -23,6 +24,8 @@ from .workload.spec import WORKLOAD_FIELDS, WorkloadSpec, parse_workload
 from .yamlio import load
 
 _SHARED_TOP_KEYS = {"schema_version", "name", "description", "notes"}
+# on-disk result stores, by the summary metadata key that reports their use in a run
+DISK_CACHES = {"mapping_cache": mapping_cache.STORE, "dram_cache": PLAYBACK_CACHE}
 
 
 def split_overrides(overrides: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -119,13 +122,11 @@ def run(arch: str | ArchSpec, workload: str | WorkloadSpec, overrides: Iterable[
     system.check_capacity(resident_tensors(workload_spec))
     system.check_workload(workload_spec)
     ops = lower(workload_spec, sub_batches=getattr(arch_spec, "sub_batches", 1))
-    before = dict(mapping_cache.STATS)
+    before = {name: dict(store.stats) for name, store in DISK_CACHES.items()}
     stats = system.simulate(ops, exact=exact, progress=progress)
     result = _result(system, workload_spec, stats, exact)
-    folder = mapping_cache.directory()
-    result.summary["metadata"]["mapping_cache"] = {
-        "directory": str(folder) if folder else "off",
-        **{k: mapping_cache.STATS[k] - before[k] for k in ("hits", "misses", "writes")}}
+    for name, store in DISK_CACHES.items():
+        result.summary["metadata"][name] = store.metadata(before[name])
     return result
 
 

@@ -6,8 +6,11 @@ import pytest
 from accsim.resolve import resolve
 
 # The mapper's on-disk cache (accsim.mapping.cache) goes to a fresh directory per test
-# session, inherited by CLI subprocesses: tests never read or fill the user's cache.
+# session, inherited by CLI subprocesses: tests never read or fill the user's cache. The DRAM
+# playbacks' (accsim.components.dram) is off, so that every test that compares two runs on DRAM
+# (fast against exact mode, say) simulates both; tests/test_dram_cache.py turns it on.
 os.environ["ACCSIM_MAPPING_CACHE"] = tempfile.mkdtemp(prefix="accsim-mapping-cache-")
+os.environ["ACCSIM_DRAM_CACHE"] = "off"
 
 
 @pytest.fixture

@@ -15,6 +15,12 @@ One DRAM run per op, no feedback loop: the result cannot oscillate and never
 beats the peak. What it does not capture is the timing of individual
 transfers (a particular transfer stalled by a refresh), only their aggregate.
 
+Playbacks are kept on disk (accsim.diskcache, $ACCSIM_DRAM_CACHE, default
+~/.cache/accsim/dram, `off` to disable), keyed by the op's transfers, the
+compiled preset and controller and the DRAM model's source code: a later run
+or sweep point that plays the same stream on the same DRAM reads its totals
+back instead of simulating it again (the results are the same either way).
+
 Addresses: the op's loads stream through one region and its stores through
 another, in tile order (tensors stored tile by tile, as a DMA streams packed
 tiles); the regions of an op start at a row-aligned offset derived from the
@@ -24,16 +30,28 @@ from __future__ import annotations
 
 import hashlib
 import math
+from pathlib import Path
 
 import numpy as np
 
 from ..clock import TICKS_PER_SECOND
+from ..diskcache import DiskCache
 from ..kernels import dram as kernel
 from ..memory.preset import (CONTROLLER_FIELDS, REQUEST_BYTES, check_controller, compile_dram, controller_from,
                              preset_from_params)
-from ..memory.simulate import simulate_requests
+from ..memory.simulate import Playback, simulate_requests
 from ..schema import Checker, opt, req
 from .base import CLOCK_FIELD, Component, register
+
+
+def _model_sources():
+    """The files whose code decides a playback: this module, the kernel and accsim.memory."""
+    here = Path(__file__).resolve().parent
+    return [Path(__file__).resolve(), here.parent / "kernels" / "dram.py", here.parent / "clock.py",
+            *(here.parent / "memory").glob("*.py")]
+
+
+PLAYBACK_CACHE = DiskCache("ACCSIM_DRAM_CACHE", "dram", _model_sources)
 
 
 @register("dram")
@@ -76,6 +94,7 @@ class Dram(Component):
         self.controller = controller_from(params)
         self.compiled = compile_dram(self.preset, self.controller)    # kept for every op's run
         self.tck_ps = self.preset.tck_ps
+        self._identity_bytes: bytes | None = None
 
     @property
     def capacity_bytes(self) -> int:
@@ -105,21 +124,44 @@ class Dram(Component):
         if self.params["model"] == "analytical" or np.sum(load_bytes) + np.sum(store_bytes) <= 0:
             return ticks_per_byte, None
         load_counts, store_counts = _request_counts(load_start, load_bytes), _request_counts(store_start, store_bytes)
-        loads = int(load_counts.sum())
-        n = loads + int(store_counts.sum())
+        n = int(load_counts.sum()) + int(store_counts.sum())
         if n == 0:                      # (only transfers that do not run)
             return ticks_per_byte, None
-        ticks, address = np.empty(n, np.float64), np.empty(n, np.int64)
-        base, capacity = _base(key, self.preset), self.preset.capacity_bytes
-        kernel.transfer_requests(np.asarray(load_start), load_counts, ticks_per_byte, base, capacity, ticks, address, 0)
-        kernel.transfer_requests(np.asarray(store_start), store_counts, ticks_per_byte, base + capacity // 2, capacity,
-                                 ticks, address, loads)
-        order = np.argsort(ticks, kind="stable")      # (loads before stores issued on the same tick)
-        run = simulate_requests(self.preset, self.controller, np.zeros(n, np.int64), address[order], order >= loads,
-                                compiled=self.compiled)
+        load_start, store_start = np.ascontiguousarray(load_start), np.ascontiguousarray(store_start)
+        base = _base(key, self.preset)
+        name = PLAYBACK_CACHE.key(self._identity(), load_start.tobytes(), load_counts.tobytes(),
+                                  store_start.tobytes(), store_counts.tobytes(),
+                                  repr((load_start.dtype.str, store_start.dtype.str, ticks_per_byte, base)))
+        run = PLAYBACK_CACHE.load(name)
+        if run is None:
+            run = self._play(load_start, load_counts, store_start, store_counts, ticks_per_byte, base)
+            PLAYBACK_CACHE.store(name, run)
         # the port adds the idle latency itself: do not count it twice
         served_ticks = max(run.last_cycle * self.tck_ps - latency_ticks, 1)
         return max(served_ticks / (n * REQUEST_BYTES), ticks_per_byte), run
+
+    def _play(self, load_start, load_counts, store_start, store_counts, ticks_per_byte, base) -> Playback:
+        """The op's requests, loads and stores ordered by the tick their transfer issues them,
+        all queued at cycle 0, through the controller."""
+        loads = int(load_counts.sum())
+        n = loads + int(store_counts.sum())
+        ticks, address = np.empty(n, np.float64), np.empty(n, np.int64)
+        capacity = self.preset.capacity_bytes
+        kernel.transfer_requests(load_start, load_counts, ticks_per_byte, base, capacity, ticks, address, 0)
+        kernel.transfer_requests(store_start, store_counts, ticks_per_byte, base + capacity // 2, capacity,
+                                 ticks, address, loads)
+        order = np.argsort(ticks, kind="stable")      # (loads before stores issued on the same tick)
+        return simulate_requests(self.preset, self.controller, np.zeros(n, np.int64), address[order], order >= loads,
+                                 compiled=self.compiled).playback()
+
+    def _identity(self) -> bytes:
+        """Everything of this DRAM a playback depends on: the compiled preset and controller."""
+        if self._identity_bytes is None:
+            c = self.compiled
+            arrays = (c.org, c.rules, c.scalars, c.mapping, c.energy_pj, c.background_mw)
+            self._identity_bytes = b"".join(np.ascontiguousarray(a).tobytes() + b"|" for a in arrays) + repr(
+                (self.preset, self.controller, c.meta)).encode()
+        return self._identity_bytes
 
     def run_detail(self, run, ticks_per_byte: float) -> dict:
         """What an op's cost detail reports about its DRAM playback."""

@@ -79,6 +79,13 @@ class DramRun:
                 "bandwidth_bytes_per_s": int(mine.sum()) * self.preset.burst_bytes / seconds if span > 0 else 0.0}
         return out
 
+    def playback(self) -> Playback:
+        """The totals an architecture keeps of this run."""
+        return Playback(last_cycle=self.last_cycle, command_counts=dict(self.command_counts),
+                        row_hits=self.row_hits, row_misses=self.row_misses, row_conflicts=self.row_conflicts,
+                        bus_busy_cycles=self.bus_busy_cycles.copy(), active_rank_cycles=self.active_rank_cycles,
+                        energy=self.energy_pj())
+
     def energy_pj(self) -> dict[str, float] | None:
         """Command energy plus background energy (IDD2N when all banks of a rank are
         precharged, IDD3N while any is open), from the preset's currents."""
@@ -92,6 +99,24 @@ class DramRun:
                       * self.active_rank_cycles) * tck_ns     # mW x ns = pJ
         return {"commands": float(commands), "background": float(background),
                 "total": float(commands + background)}
+
+
+@dataclass(frozen=True)
+class Playback:
+    """What a DRAM component keeps of an op's DramRun (accsim.components.dram): totals only, no
+    per-request arrays, so that it is small enough to keep on disk between runs."""
+
+    last_cycle: int
+    command_counts: dict[str, int]
+    row_hits: int
+    row_misses: int
+    row_conflicts: int
+    bus_busy_cycles: np.ndarray     # per channel
+    active_rank_cycles: int
+    energy: dict[str, float] | None     # DramRun.energy_pj()
+
+    def energy_pj(self) -> dict[str, float] | None:
+        return None if self.energy is None else dict(self.energy)
 
 
 def simulate_requests(preset: DramPreset, controller: ControllerSpec, arrive_cycle, address, is_write,

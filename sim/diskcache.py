@@ -93,6 +93,31 @@ class DiskCache:
             if temp is not None:
                 Path(temp).unlink(missing_ok=True)
 
+    def entries(self) -> list[Path]:
+        """The files of this store's entries (and of writes cut short) now on disk; nothing else
+        in its directory counts, so a directory shared with other files is safe to clear."""
+        folder = self.directory()
+        if folder is None or not folder.is_dir():
+            return []
+        return sorted(path for pattern in ("??/*.pkl", "??/.tmp-*") for path in folder.glob(pattern))
+
+    def clear(self) -> int:
+        """Remove every entry (and the shard folders left empty); return how many files went."""
+        removed = 0
+        for path in self.entries():
+            try:
+                path.unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass        # (another process removed it first)
+        folder = self.directory()
+        for shard in folder.glob("??") if removed else ():
+            try:
+                shard.rmdir()
+            except OSError:
+                pass        # not empty (written to since, or not ours) or not a folder
+        return removed
+
     def metadata(self, before: dict) -> dict:
         """What a run summary records: the directory and this run's hits, misses and writes
         (`before`: a copy of `stats` taken when the run started)."""

@@ -107,3 +107,22 @@ def test_an_unwritable_store_only_costs_the_work(tmp_path, monkeypatch):
 def test_the_playback_store_covers_the_dram_model_sources():
     names = {path.name for path in PLAYBACK_CACHE._sources()}
     assert {"dram.py", "simulate.py", "preset.py", "constraints.py", "clock.py"} <= names
+
+
+@pytest.mark.cli
+def test_cache_command_shows_and_clears_only_its_entries(small, store, tmp_path):
+    import subprocess
+    import sys
+
+    accsim.run("npu", small)
+    entries = len(list(store.rglob("*.pkl")))
+    (store / "notes.txt").write_text("not ours")
+    cli = [sys.executable, "-m", "accsim.cli", "cache"]
+    shown = subprocess.run(cli, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert f"dram      {store}: {entries:,} entries" in shown.stdout and "mappings" in shown.stdout
+    cleared = subprocess.run([*cli, "clear", "dram"], capture_output=True, text=True)
+    assert cleared.returncode == 0 and f"removed {entries:,} entries" in cleared.stdout
+    assert "mappings" not in cleared.stdout                     # only the store asked for
+    assert not list(store.rglob("*.pkl")) and (store / "notes.txt").read_text() == "not ours"
+    assert [p.name for p in store.iterdir()] == ["notes.txt"]   # the emptied shard folders went too

@@ -17,7 +17,7 @@ transfers (a particular transfer stalled by a refresh), only their aggregate.
 
 Playbacks are kept on disk (accsim.diskcache, $ACCSIM_DRAM_CACHE, default
 ~/.cache/accsim/dram, `off` to disable), keyed by the op's transfers, the
-compiled preset and controller and the DRAM model's source code: a later run
+preset, the controller settings and the DRAM model's source code: a later run
 or sweep point that plays the same stream on the same DRAM reads its totals
 back instead of simulating it again (the results are the same either way).
 
@@ -94,7 +94,10 @@ class Dram(Component):
         self.controller = controller_from(params)
         self.compiled = compile_dram(self.preset, self.controller)    # kept for every op's run
         self.tck_ps = self.preset.tck_ps
-        self._identity_bytes: bytes | None = None
+        # what a playback depends on besides the op's stream and the model's code: the device and
+        # the controller (not the preset file's path, so that machines sharing a cache agree)
+        p = self.preset
+        self._identity = repr((p.name, dict(p.org), dict(p.timing), p.power and dict(p.power), self.controller))
 
     @property
     def capacity_bytes(self) -> int:
@@ -129,7 +132,7 @@ class Dram(Component):
             return ticks_per_byte, None
         load_start, store_start = np.ascontiguousarray(load_start), np.ascontiguousarray(store_start)
         base = _base(key, self.preset)
-        name = PLAYBACK_CACHE.key(self._identity(), load_start.tobytes(), load_counts.tobytes(),
+        name = PLAYBACK_CACHE.key(self._identity, load_start.tobytes(), load_counts.tobytes(),
                                   store_start.tobytes(), store_counts.tobytes(),
                                   repr((load_start.dtype.str, store_start.dtype.str, ticks_per_byte, base)))
         run = PLAYBACK_CACHE.load(name)
@@ -153,15 +156,6 @@ class Dram(Component):
         order = np.argsort(ticks, kind="stable")      # (loads before stores issued on the same tick)
         return simulate_requests(self.preset, self.controller, np.zeros(n, np.int64), address[order], order >= loads,
                                  compiled=self.compiled).playback()
-
-    def _identity(self) -> bytes:
-        """Everything of this DRAM a playback depends on: the compiled preset and controller."""
-        if self._identity_bytes is None:
-            c = self.compiled
-            arrays = (c.org, c.rules, c.scalars, c.mapping, c.energy_pj, c.background_mw)
-            self._identity_bytes = b"".join(np.ascontiguousarray(a).tobytes() + b"|" for a in arrays) + repr(
-                (self.preset, self.controller, c.meta)).encode()
-        return self._identity_bytes
 
     def run_detail(self, run, ticks_per_byte: float) -> dict:
         """What an op's cost detail reports about its DRAM playback."""

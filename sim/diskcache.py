@@ -20,6 +20,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -28,6 +29,16 @@ class DiskCache:
         self.variable, self.folder, self._sources = variable, folder, sources
         self._code: str | None = None
         self.stats = {"hits": 0, "misses": 0, "writes": 0}
+        self.bypassed = False   # True: loads find nothing and stores keep nothing
+
+    @contextmanager
+    def bypass(self, active: bool = True):
+        """Within the block (when `active`), the store is left alone: every result is computed."""
+        before, self.bypassed = self.bypassed, self.bypassed or active
+        try:
+            yield
+        finally:
+            self.bypassed = before
 
     def directory(self) -> Path | None:
         """Where entries live now (the variable is read on every call, so tests and sweep
@@ -62,7 +73,7 @@ class DiskCache:
     def load(self, name: str | None):
         """The stored result, or None (counted as a miss) when there is none or the store is off."""
         folder = self.directory()
-        if name is None or folder is None:
+        if name is None or folder is None or self.bypassed:
             return None
         try:
             with open(self._path(folder, name), "rb") as stream:
@@ -75,7 +86,7 @@ class DiskCache:
 
     def store(self, name: str | None, result) -> None:
         folder = self.directory()
-        if name is None or folder is None:
+        if name is None or folder is None or self.bypassed:
             return
         target = self._path(folder, name)
         temp = None

@@ -126,3 +126,13 @@ def test_cache_command_shows_and_clears_only_its_entries(small, store, tmp_path)
     assert "mappings" not in cleared.stdout                     # only the store asked for
     assert not list(store.rglob("*.pkl")) and (store / "notes.txt").read_text() == "not ours"
     assert [p.name for p in store.iterdir()] == ["notes.txt"]   # the emptied shard folders went too
+
+
+@pytest.mark.golden
+def test_exact_mode_simulates_every_playback_even_with_the_cache_full(small, store):
+    fast = accsim.run("npu", small)
+    exact = accsim.run("npu", small, exact=True)
+    cache = exact.summary["metadata"]["dram_cache"]
+    assert (cache["hits"], cache["misses"], cache["writes"]) == (0, 0, 0)    # left alone, though full
+    assert exact.summary["total"] == fast.summary["total"]
+    assert accsim.run("npu", small).summary["metadata"]["dram_cache"]["misses"] == 0    # reading is back on

@@ -123,9 +123,7 @@ def run(arch: str | ArchSpec, workload: str | WorkloadSpec, overrides: Iterable[
     system.check_workload(workload_spec)
     ops = lower(workload_spec, sub_batches=getattr(arch_spec, "sub_batches", 1))
     before = {name: dict(store.stats) for name, store in DISK_CACHES.items()}
-    # exact mode simulates every op, so it reads no DRAM playback back either
-    with PLAYBACK_CACHE.bypass(exact):
-        stats = system.simulate(ops, exact=exact, progress=progress)
+    stats = system.simulate(ops, exact=exact, progress=progress)
     result = _result(system, workload_spec, stats, exact)
     for name, store in DISK_CACHES.items():
         result.summary["metadata"][name] = store.metadata(before[name])

@@ -71,7 +71,8 @@ class DiskCache:
         return folder / name[:2] / f"{name}.pkl"
 
     def load(self, name: str | None):
-        """The stored result, or None (counted as a miss) when there is none or the store is off."""
+        """The stored result; None when the store is off or bypassed, or (counted as a miss) when
+        the entry is absent or unreadable."""
         folder = self.directory()
         if name is None or folder is None or self.bypassed:
             return None

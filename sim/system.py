@@ -8,7 +8,8 @@ time share the memory bandwidth (accsim.sharing): an op runs its own duration
 unless the ops running beside it ask the same memory for more than it can
 serve. The duration comes from the component's cycle-level kernels. Identical
 ops (same signature) on an idle group cost the same, so by default each
-signature is simulated once and reused; `exact=True` simulates every op.
+signature is simulated once and reused; `exact=True` simulates every op, and
+reads no DRAM playback back from the disk cache either (accsim.components.dram).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from .arch import ArchSpec
 from .clock import TICKS_PER_SECOND, Clock
 from .components import REGISTRY
 from .components.base import OpCost
+from .components.dram import PLAYBACK_CACHE
 from .errors import AccsimError, CapacityError
 from .sharing import SharedMemories
 from .workload.ops import Op
@@ -93,7 +95,8 @@ class System:
         from .residency import with_residency
 
         ops, residency = with_residency(ops, self._weight_pool_bytes)
-        costs, kernel_seconds, unique = self._costs(ops, exact, progress)
+        with PLAYBACK_CACHE.bypass(exact):
+            costs, kernel_seconds, unique = self._costs(ops, exact, progress)
         started = time.perf_counter()
         records = self._schedule(ops, costs)
         shortcuts = {}

@@ -3,8 +3,9 @@ them back gives the same results as the one that simulated them, anything that c
 playback changes its key, and a damaged or unwritable store only costs the work."""
 import json
 
-import accsim
 import pytest
+
+import accsim
 from accsim.components.dram import PLAYBACK_CACHE
 from accsim.diskcache import DiskCache
 

@@ -80,7 +80,6 @@ def _bundled_pairs():
     sa32): archs + workloads runs, not their product. Families with their own workloads
     (MixPE, LUT Tensor Core, NeuPIMs) are paired with them in their own tests."""
     from accsim.resolve import bundled_names
-
     from accsim.system import System
 
     pairs = set()

@@ -3,6 +3,7 @@ import random
 
 import pytest
 import simpy
+
 from accsim.system import _UnitGroup
 
 pytestmark = pytest.mark.unit
